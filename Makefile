@@ -1,0 +1,45 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# llama-cpp-python is built from source: a portable CPU build without what we do not use.
+# pip caches the built wheel, so only the first install pays the few minutes of CMake.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAVA_BUILD=OFF -DLLAMA_CURL=OFF -DGGML_OPENMP=OFF
+export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+
+.PHONY: install index run test browser bench clean-index
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade -q pip
+	# torch first, from the pinned CPU wheel, so nothing later pulls CUDA packages
+	$(BIN)/python -m pip install -c constraints.txt torch==2.13.0
+	$(BIN)/python -m pip install -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+index: install
+	test -f data/index/CURRENT || $(BIN)/rag ingest
+
+run: index
+	$(BIN)/rag serve
+
+# Headless Chromium for the web-page test: installed under CI when missing (needs root + apt).
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$CI" = "true" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing chromium for the browser test"; \
+		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver) >/dev/null \
+		|| echo "chromium could not be installed: the browser test will say so"; \
+	else echo "no chromium: the browser test will be skipped (CI=true installs it)"; fi
+
+test: install browser
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: index
+	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.run_all
+
+clean-index:
+	rm -rf data/index

@@ -1,0 +1,131 @@
+"""The ``rag`` command: ingest, search, ask, eval, calibrate, serve. It sits at the edge and
+wires settings to the services; the services hold the logic."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from rag.errors import RagError
+from rag.settings import RetrieverName, Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Q&A over study notes, with citations.")
+log = logging.getLogger("rag")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")]
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:
+        _fail(f"invalid settings: {exc}")
+        raise
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _print_json(obj: object) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details")] = False) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "sentence_transformers", "faiss", "bm25s", "urllib3", "filelock", "huggingface_hub"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.command()
+def ingest(
+    directory: Annotated[Optional[Path], typer.Argument(help="Directory of documents (default: RAG_NOTES_DIR)")] = None,
+    as_json: JsonOpt = False,
+    refit_embedder: Annotated[bool, typer.Option(help="Refit the offline embedder on the current notes")] = False,
+) -> None:
+    """Sync the index with a directory of documents (txt, md, pdf, html)."""
+    from ingest.pipeline import Ingestor
+
+    settings = _settings()
+    try:
+        summary = Ingestor(settings, progress=None if not as_json else None).sync(directory, refit_embedder=refit_embedder)
+    except RagError as exc:
+        _fail(exc.message)
+        return
+    for failure in summary.failed:
+        typer.echo(f"failed: {failure['path']}: {failure['error']}", err=True)
+    if as_json:
+        _print_json(summary.to_dict())
+    else:
+        typer.echo(summary.line())
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+def _searcher(settings: Settings):  # noqa: ANN202 - local factory
+    from rag.live import LiveSnapshot
+    from rag.reranker import load_reranker
+    from rag.search import Searcher
+
+    live = LiveSnapshot(settings.index_dir)
+    return Searcher(settings, live.get, reranker=load_reranker(settings.reranker_model))
+
+
+@app.command()
+def search(
+    question: Annotated[str, typer.Argument(help="The question")],
+    k: Annotated[Optional[int], typer.Option("-k", "--k", min=1, max=50, help="Passages to return")] = None,
+    retriever: Annotated[Optional[str], typer.Option(help="dense, bm25 or hybrid")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ranked passages for a question, with each retriever's rank and the gate's verdict."""
+    settings = _settings()
+    if retriever not in (None, "dense", "bm25", "hybrid"):
+        _fail("--retriever must be dense, bm25 or hybrid")
+    if not question.strip():
+        _fail("the question is empty")
+    try:
+        result = _searcher(settings).run(question, k, retriever)  # type: ignore[arg-type]
+    except RagError as exc:
+        _fail(exc.message)
+        return
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    verdict = "REFUSE (weak evidence)" if result.refused else "answerable"
+    typer.echo(f"evidence {result.evidence:.3f}: {verdict}; {result.timings_ms['total']:.1f} ms")
+    for i, p in enumerate(result.passages, start=1):
+        c = p.chunk
+        where = f"{c.doc} [{c.start}:{c.end}]" + (f" § {c.section}" if c.section else "") + (f" p.{c.page}" if c.page else "")
+        ranks = ", ".join(f"{n} #{r['rank']}" for n, r in p.ranks.items())
+        typer.echo(f"\n[{i}] {where}  score {p.score:.4f} ({ranks})")
+        typer.echo("    " + c.text[:300].replace("\n", "\n    "))
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Bind address (default RAG_HOST, 127.0.0.1)")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default RAG_PORT, 8000)")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
+) -> None:
+    """Serve the HTTP API and the web page with uvicorn."""
+    import uvicorn
+
+    settings = _settings()
+    uvicorn.run("api.app:app_from_env", factory=True, host=host or settings.host, port=port or settings.port,
+                workers=workers, log_level="info")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""Writing a snapshot and publishing it atomically; pruning old ones."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rag.dense_index import DenseIndex
+from rag.embedders.offline import OfflineEmbedder
+from rag.embedders.base import Embedder
+from rag.lexical_index import LexicalIndex
+from rag.snapshot import (
+    CHUNKS_DB, CURRENT, EMBEDDER_DIR, FORMAT_VERSION, META, SCHEMA, list_snapshot_ids, read_current, snapshots_dir,
+)
+from rag.types import Chunk
+
+
+def new_snapshot_id() -> str:
+    """Sortable by creation time, unique even within one second."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class SnapshotWriter:
+    def __init__(self, index_dir: Path, keep: int = 3) -> None:
+        self.index_dir = Path(index_dir)
+        self.keep = keep
+
+    def write(
+        self,
+        chunks: list[Chunk],
+        documents: list[dict[str, Any]],
+        dense: DenseIndex,
+        lexical: LexicalIndex,
+        embedder: Embedder,
+        meta_extra: dict[str, Any],
+    ) -> str:
+        """Write a complete snapshot under a temporary name, then rename it into place."""
+        root = snapshots_dir(self.index_dir)
+        root.mkdir(parents=True, exist_ok=True)
+        snap_id = new_snapshot_id()
+        tmp = root / f".tmp-{snap_id}"
+        tmp.mkdir()
+        try:
+            dense.save(tmp)
+            lexical.save(tmp)
+            self._write_db(tmp / CHUNKS_DB, chunks, documents)
+            if isinstance(embedder, OfflineEmbedder):
+                embedder.save(tmp / EMBEDDER_DIR)
+            meta = {
+                "format": FORMAT_VERSION,
+                "id": snap_id,
+                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "embedder": embedder.describe(),
+                "chunks": len(chunks),
+                "documents": {d["doc"]: d["hash"] for d in documents},
+                **meta_extra,
+            }
+            meta_path = tmp / META
+            with open(meta_path, "w", encoding="utf-8") as fh:
+                json.dump(meta, fh, ensure_ascii=False, indent=1)
+                fh.flush()
+                os.fsync(fh.fileno())
+            _fsync_dir(tmp)
+            os.rename(tmp, root / snap_id)
+            _fsync_dir(root)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return snap_id
+
+    @staticmethod
+    def _write_db(path: Path, chunks: list[Chunk], documents: list[dict[str, Any]]) -> None:
+        con = sqlite3.connect(path)
+        try:
+            con.executescript(SCHEMA)
+            con.executemany(
+                'INSERT INTO chunks (id, doc, start, "end", section, page, text) VALUES (?, ?, ?, ?, ?, ?, ?)',
+                [(i, c.doc, c.start, c.end, c.section, c.page, c.text) for i, c in enumerate(chunks)],
+            )
+            con.executemany(
+                "INSERT INTO documents VALUES (:doc, :title, :type, :pages, :chunks, :hash, :size, :updated)", documents
+            )
+            con.commit()
+        finally:
+            con.close()
+
+    def publish(self, snap_id: str) -> None:
+        """Point CURRENT at ``snap_id`` with one atomic rename; readers switch on their next look."""
+        tmp = self.index_dir / f".{CURRENT}.{snap_id}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(snap_id + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.index_dir / CURRENT)
+        _fsync_dir(self.index_dir)
+
+    def prune(self, grace_seconds: float = 0.0) -> list[str]:
+        """Remove all but the newest ``keep`` snapshots (never the live one) and stale temp dirs."""
+        root = snapshots_dir(self.index_dir)
+        current = read_current(self.index_dir)
+        ids = list_snapshot_ids(self.index_dir)
+        removed = []
+        for snap_id in ids[: max(0, len(ids) - self.keep)]:
+            if snap_id != current:
+                shutil.rmtree(root / snap_id, ignore_errors=True)
+                removed.append(snap_id)
+        now = time.time()
+        for tmp in root.glob(".tmp-*"):
+            if now - tmp.stat().st_mtime > grace_seconds:
+                shutil.rmtree(tmp, ignore_errors=True)
+        return removed

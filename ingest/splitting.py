@@ -1,0 +1,161 @@
+"""Splitting documents into citable chunks that never straddle boilerplate, pages or sections.
+
+langchain's RecursiveCharacterTextSplitter does the splitting, with Korean sentence endings
+("~다", "~음", "~함" without a period are common in notes) among its separators. Each chunk
+keeps ``start``/``end`` offsets into the document as loaded.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from rag.types import Chunk
+
+from ingest.loaders import LoadedDocument
+
+VERSION = 2
+
+SEPARATORS = [
+    r"\n[ \t\u00a0]*\n",  # paragraphs
+    r"\n",
+    r"(?<=[.?!。])\s+",  # sentence ends with punctuation
+    r"(?<=[다요음함임됨죠까])\s+",  # Korean sentence endings without a period
+    r"(?<=[,;:)\]])\s+",
+    r"\s+",
+    "",
+]
+_MD_HEADING = re.compile(r"^#{1,6}\s+(\S.*)$")
+_NUMBERED = re.compile(r"^(\d{1,2}(\.\d{1,2})*\.|\d{1,2}\s*주\s*차\b|[IVX]{1,4}\.)\s*\S")
+_NOT_HEADING_START = re.compile(r"^([-•*·▶➤$>|=+]|https?:|\d+\)|\(|\[|[\d.,:\s%]+$)")
+_SENTENCE_END = re.compile(r"([.?!。:;,]|다|요|음|함|임|됨)$")
+MIN_CHUNK_CHARS = 15
+MAX_HEADING_CHARS = 40
+
+
+@dataclass(frozen=True)
+class Heading:
+    start: int
+    title: str
+
+
+def find_headings(text: str) -> list[Heading]:
+    """Lines that look like section headings: markdown '#', numbered titles, or short title-like
+    lines standing alone (after a blank line, or between long paragraphs)."""
+    lines: list[tuple[int, str]] = []
+    pos = 0
+    for raw in text.splitlines(keepends=True):
+        lines.append((pos, raw.strip().replace("\u00a0", " ")))
+        pos += len(raw)
+    out: list[Heading] = []
+    for i, (start, s) in enumerate(lines):
+        if not s:
+            continue
+        md = _MD_HEADING.match(s)
+        if md:
+            out.append(Heading(start, md.group(1).strip()))
+            continue
+        if len(s) > MAX_HEADING_CHARS or _NOT_HEADING_START.match(s) or not re.search(r"[^\W\d_]", s):
+            continue
+        if _SENTENCE_END.search(s):
+            continue
+        prev = lines[i - 1][1] if i > 0 else ""
+        nxt = next((t for _, t in lines[i + 1 :] if t), "")
+        alone = not prev and bool(nxt)
+        between_long = len(prev) >= 2 * len(s) + 40 and len(nxt) >= 2 * len(s) + 40
+        if _NUMBERED.match(s) and (alone or len(nxt) > len(s)):
+            out.append(Heading(start, s))
+        elif alone and len(nxt) > len(s) or between_long:
+            out.append(Heading(start, s))
+    return out
+
+
+class Chunker:
+    def __init__(self, chunk_size: int = 500, chunk_overlap: int = 80) -> None:
+        self.chunk_size = chunk_size
+        self.splitter = RecursiveCharacterTextSplitter(
+            chunk_size=chunk_size,
+            chunk_overlap=chunk_overlap,
+            separators=SEPARATORS,
+            is_separator_regex=True,
+            keep_separator="end",
+            strip_whitespace=True,
+            add_start_index=True,
+        )
+
+    def split(self, doc: LoadedDocument, boilerplate: list[tuple[int, int]]) -> list[Chunk]:
+        headings = [h for h in find_headings(doc.text) if not any(a <= h.start < b for a, b in boilerplate)]
+        cuts = sorted({h.start for h in headings} | {p.start for p in doc.pages} | {b for _, b in boilerplate})
+        chunks: list[Chunk] = []
+        segments = _merge_small(_segments(len(doc.text), boilerplate, cuts), {p.start for p in doc.pages}, self.chunk_size)
+        for seg_start, seg_end in segments:
+            seg = doc.text[seg_start:seg_end]
+            if len(seg.strip()) < MIN_CHUNK_CHARS:
+                continue
+            section = _section_at(headings, seg_start)
+            page = _page_at(doc, seg_start)
+            for start, piece in self._pieces(seg):
+                a = seg_start + start
+                if len(piece.strip()) < MIN_CHUNK_CHARS:
+                    continue
+                chunks.append(Chunk(doc=doc.doc_id, start=a, end=a + len(piece), text=piece, section=section, page=page))
+        return chunks
+
+    def _pieces(self, seg: str) -> list[tuple[int, str]]:
+        stripped = seg.strip()
+        if len(stripped) <= self.chunk_size:
+            return [(seg.index(stripped), stripped)]
+        out = []
+        for d in self.splitter.create_documents([seg]):
+            start = int(d.metadata["start_index"])
+            if start < 0 or seg[start : start + len(d.page_content)] != d.page_content:
+                start = seg.find(d.page_content)
+            out.append((start, d.page_content))
+        return out
+
+
+def _segments(n: int, boilerplate: list[tuple[int, int]], cuts: list[int]) -> list[tuple[int, int]]:
+    """Ranges of text between boilerplate spans, further cut at headings and page starts."""
+    keep: list[tuple[int, int]] = []
+    pos = 0
+    for a, b in boilerplate:
+        if a > pos:
+            keep.append((pos, a))
+        pos = max(pos, b)
+    if pos < n:
+        keep.append((pos, n))
+    out: list[tuple[int, int]] = []
+    for a, b in keep:
+        inner = [c for c in cuts if a < c < b]
+        bounds = [a, *inner, b]
+        out.extend((x, y) for x, y in zip(bounds, bounds[1:]) if y > x)
+    return out
+
+
+def _merge_small(segments: list[tuple[int, int]], hard: set[int], limit: int) -> list[tuple[int, int]]:
+    """Join touching segments while they fit in one chunk, so a short section (a heading and a
+    line or two) is not a chunk of its own. Boilerplate gaps and page starts are never joined."""
+    out: list[tuple[int, int]] = []
+    for a, b in segments:
+        if out and out[-1][1] == a and a not in hard and b - out[-1][0] <= limit:
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+def _section_at(headings: list[Heading], pos: int) -> str | None:
+    title = None
+    for h in headings:
+        if h.start > pos:
+            break
+        title = h.title
+    return title
+
+
+def _page_at(doc: LoadedDocument, pos: int) -> int | None:
+    for page in doc.pages:
+        if page.start <= pos <= page.end:
+            return page.number
+    return doc.pages[-1].number if doc.pages else None

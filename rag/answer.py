@@ -1,0 +1,49 @@
+"""The Answer every surface returns (CLI, HTTP, OpenAI-compatible route, eval)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Citation:
+    n: int
+    doc: str
+    section: str | None
+    page: int | None
+    start: int
+    end: int
+    quote: str
+    supported: bool = True
+
+
+@dataclass(slots=True)
+class Sentence:
+    text: str
+    citations: list[int]
+    unsupported: bool
+
+
+@dataclass(slots=True)
+class Answer:
+    answer: str
+    refused: bool
+    generator: str
+    citations: list[Citation] = field(default_factory=list)
+    sentences: list[Sentence] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    lang: str = "ko"
+    debug: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+REFUSALS = {
+    "ko": "노트에는 이 질문에 대한 내용이 없습니다. (The notes do not cover this.)",
+    "en": "The notes do not cover this question.",
+}
+
+
+def refusal(lang: str, generator: str, timings: dict[str, float], debug: dict[str, Any] | None = None) -> Answer:
+    return Answer(REFUSALS.get(lang, REFUSALS["ko"]), True, generator, timings_ms=timings, lang=lang, debug=debug or {})

@@ -1,0 +1,71 @@
+"""Citation verification: every ``[n]`` must point at a given passage that supports its sentence.
+
+Support check: the share of the sentence's content concepts (Kiwi content morphemes; for
+English sentences, with their glossary renderings as alternatives) that occur among the cited
+passage's morphemes must reach ``SUPPORT_THRESHOLD``. A sentence whose citations all fail is
+kept but flagged ``unsupported``, never passed off as fact.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.answer import Citation, Sentence
+from rag.glossary import Glossary
+from rag.korean import content_tokens, split_sentences
+from rag.query import analyze
+from rag.types import Passage
+
+SUPPORT_THRESHOLD = 0.5
+_MARK = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+@dataclass
+class Verified:
+    text: str
+    sentences: list[Sentence]
+    citations: list[Citation]
+    removed: list[int]
+
+
+def support(sentence: str, passage_tokens: set[str], glossary: Glossary) -> float:
+    concepts = analyze(_MARK.sub("", sentence), glossary).concepts
+    if not concepts:
+        return 0.0
+    hit = sum(1 for c in concepts if any(a in passage_tokens for a in c.alternatives))
+    return hit / len(concepts)
+
+
+def verify(text: str, passages: list[Passage], glossary: Glossary, threshold: float = SUPPORT_THRESHOLD) -> Verified:
+    """Check every citation, drop the bad ones, renumber the kept ones 1..m by first use."""
+    tokens = [set(content_tokens(p.chunk.text + " " + (p.chunk.section or ""))) for p in passages]
+    spans = split_sentences(text) or ([(0, len(text))] if text.strip() else [])
+    kept: list[tuple[str, list[int], bool]] = []
+    removed: list[int] = []
+    for a, b in spans:
+        sentence = text[a:b]
+        cited = [int(n) for group in _MARK.findall(sentence) for n in re.split(r"\s*,\s*", group)]
+        good = []
+        for n in dict.fromkeys(cited):
+            if not 1 <= n <= len(passages):
+                removed.append(n)
+            elif support(sentence, tokens[n - 1], glossary) >= threshold:
+                good.append(n)
+            else:
+                removed.append(n)
+        bare = _MARK.sub("", sentence).strip()
+        if bare:
+            kept.append((bare, good, not good))
+    order: dict[int, int] = {}
+    for _, good, _ in kept:
+        for n in good:
+            order.setdefault(n, len(order) + 1)
+    sentences = [Sentence(f"{s} " + "".join(f"[{order[n]}]" for n in good) if good else s, [order[n] for n in good], unsupported)
+                 for s, good, unsupported in kept]
+    citations = [
+        Citation(new, p.chunk.doc, p.chunk.section, p.chunk.page, p.chunk.start, p.chunk.end, p.chunk.text, True)
+        for old, new in order.items()
+        for p in [passages[old - 1]]
+    ]
+    rendered = " ".join(s.text.strip() for s in sentences)
+    return Verified(rendered, sentences, sorted(citations, key=lambda c: c.n), removed)

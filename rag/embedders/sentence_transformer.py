@@ -1,0 +1,38 @@
+"""sentence-transformers embedder: the online default (a small multilingual e5-class model)."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from rag.embedders.base import Embedder, Kind, normalise
+
+
+class SentenceTransformerEmbedder(Embedder):
+    kind = "sentence-transformers"
+
+    def __init__(self, model_name: str, batch_size: int = 32, device: str = "cpu") -> None:
+        from sentence_transformers import SentenceTransformer  # heavy import, only when used
+
+        self.model_name = model_name
+        self.model = SentenceTransformer(model_name, device=device)
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
+        self.batch_size = batch_size
+        # e5 models were trained with these prefixes and lose accuracy without them.
+        self.prefixes = {"query": "query: ", "passage": "passage: "} if "e5" in model_name.lower() else {"query": "", "passage": ""}
+        self.id = f"st:{model_name}"
+
+    def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        prefix = self.prefixes[kind]
+        vectors = self.model.encode(
+            [prefix + t for t in texts],
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return normalise(vectors)
+
+    def describe(self) -> dict[str, object]:
+        return {**super().describe(), "model": self.model_name}

@@ -1,0 +1,52 @@
+"""Domain errors: raised by the core, mapped to HTTP status codes once, in the API."""
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base of every error a user can cause or needs to read."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(RagError):
+    code = "invalid_input"
+
+
+class NotFound(RagError):
+    code = "not_found"
+
+
+class UnsupportedType(RagError):
+    code = "unsupported_type"
+
+
+class BadDocument(RagError):
+    """A document that cannot be read: corrupt, binary, empty, encrypted."""
+
+    code = "bad_document"
+
+
+class TooLarge(RagError):
+    code = "too_large"
+
+
+class Conflict(RagError):
+    code = "conflict"
+
+
+class NoIndex(RagError):
+    """No usable snapshot: nothing ingested yet, or every snapshot is damaged."""
+
+    code = "no_index"
+
+
+class SnapshotDamaged(RagError):
+    code = "snapshot_damaged"
+
+
+class ModelUnavailable(RagError):
+    code = "model_unavailable"

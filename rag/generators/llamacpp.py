@@ -1,0 +1,96 @@
+"""Generative answers with llama.cpp over a GGUF model, streamed, within the context window."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+from rag.errors import ModelUnavailable
+from rag.generators.base import Generation
+from rag.prompts import format_passage, system_prompt, user_message
+from rag.query import AnalyzedQuery
+from rag.settings import Settings
+from rag.types import Passage
+
+log = logging.getLogger(__name__)
+TEMPLATE_OVERHEAD_TOKENS = 32  # role markers the chat template adds around the two messages
+
+
+def resolve_model_path(spec: str) -> Path:
+    """A local GGUF path, or 'owner/repo/file.gguf' fetched from the hub (when online)."""
+    path = Path(spec).expanduser()
+    if path.is_file():
+        return path
+    parts = spec.split("/")
+    if len(parts) < 3 or not spec.endswith(".gguf"):
+        raise ModelUnavailable(f"LLM model {spec!r} is neither a GGUF file nor 'owner/repo/file.gguf'")
+    from huggingface_hub import hf_hub_download
+
+    from rag.embedders.loader import hub_reachable
+
+    repo, filename = "/".join(parts[:2]), "/".join(parts[2:])
+    try:
+        return Path(hf_hub_download(repo, filename, local_files_only=not hub_reachable()))
+    except Exception as exc:
+        raise ModelUnavailable(f"LLM model {spec!r} is not available: {exc}") from exc
+
+
+class LlamaCppGenerator:
+    def __init__(self, settings: Settings, model_path: Path | None = None) -> None:
+        from llama_cpp import Llama
+
+        assert settings.llm_model or model_path
+        self.path = model_path or resolve_model_path(str(settings.llm_model))
+        try:
+            self.llm = Llama(model_path=str(self.path), n_ctx=settings.llm_ctx, n_threads=settings.llm_threads or os.cpu_count(),
+                             verbose=False)
+        except Exception as exc:
+            raise ModelUnavailable(f"LLM {self.path} did not load: {exc}") from exc
+        self.name = f"llama.cpp:{self.path.name}"
+        self.n_ctx = int(self.llm.n_ctx())
+        self.max_tokens = min(settings.llm_max_tokens, self.n_ctx // 2)
+        self.temperature = settings.llm_temperature
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def pack(self, query: AnalyzedQuery, passages: list[Passage]) -> tuple[list[dict[str, str]], list[Passage], dict[str, Any]]:
+        """Messages that fit n_ctx with the answer budget; lowest-ranked passages dropped whole."""
+        system = system_prompt(query.lang)
+        fixed = self.count_tokens(system) + self.count_tokens(user_message(query.text, "")) + TEMPLATE_OVERHEAD_TOKENS
+        budget = self.n_ctx - self.max_tokens - fixed
+        kept: list[Passage] = []
+        blocks: list[str] = []
+        used = 0
+        for p in passages:
+            block = format_passage(len(kept) + 1, p)
+            cost = self.count_tokens(block + "\n\n")
+            if used + cost > budget:
+                break
+            kept.append(p)
+            blocks.append(block)
+            used += cost
+        dropped = [{"doc": p.chunk.doc, "start": p.chunk.start, "end": p.chunk.end} for p in passages[len(kept):]]
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user_message(query.text, "\n\n".join(blocks))}]
+        info = {"prompt_tokens_budget": budget + fixed, "prompt_tokens": used + fixed, "n_ctx": self.n_ctx,
+                "max_tokens": self.max_tokens, "dropped": dropped}
+        return messages, kept, info
+
+    def generate(self, query: AnalyzedQuery, passages: list[Passage]) -> Generation:
+        messages, kept, info = self.pack(query, passages)
+        out = self.llm.create_chat_completion(messages=messages, max_tokens=self.max_tokens, temperature=self.temperature)
+        text = out["choices"][0]["message"].get("content") or ""
+        info["completion_tokens"] = out.get("usage", {}).get("completion_tokens")
+        return Generation(text.strip(), kept, "", info)
+
+    def stream(self, query: AnalyzedQuery, passages: list[Passage]) -> Iterator[str | Generation]:
+        messages, kept, info = self.pack(query, passages)
+        pieces: list[str] = []
+        for chunk in self.llm.create_chat_completion(messages=messages, max_tokens=self.max_tokens,
+                                                     temperature=self.temperature, stream=True):
+            piece = chunk["choices"][0].get("delta", {}).get("content")
+            if piece:
+                pieces.append(piece)
+                yield piece
+        yield Generation("".join(pieces).strip(), kept, "", info)

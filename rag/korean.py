@@ -1,0 +1,96 @@
+"""Korean-aware text analysis shared by indexing and querying.
+
+Kiwi morphemes let "트랜스포머의" and "트랜스포머는" meet as "트랜스포머"; Latin words and numbers
+(SL, SN) are kept because the notes mix English terms into Korean sentences.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+from typing import Iterable, Sequence
+
+from kiwipiepy import Kiwi
+
+# Tags that carry meaning: nouns, numerals, verb/adjective stems, roots, Latin, numbers, hanja.
+CONTENT_TAGS = frozenset({"NNG", "NNP", "NR", "VV", "VA", "XR", "SL", "SN", "SH", "MAG"})
+# Stems so common in these notes that they only add noise to lexical matching.
+STOP_STEMS = frozenset({"하", "되", "있", "없", "같", "이", "않", "보", "주", "수", "것", "등", "때", "위", "통하"})
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def kiwi() -> Kiwi:
+    """One Kiwi per process: loading its model takes about a second."""
+    return Kiwi()
+
+
+def detect_lang(text: str) -> str:
+    """'ko' when the text has Hangul, 'en' when it is mostly Latin, else 'ko'."""
+    hangul = len(_HANGUL.findall(text))
+    latin = len(_LATIN.findall(text))
+    if hangul == 0 and latin > 0:
+        return "en"
+    return "ko"
+
+
+def _norm(form: str, tag: str) -> str:
+    return form.lower() if tag in ("SL", "SH") else form
+
+
+def content_tokens(text: str) -> list[str]:
+    """Content morphemes of ``text``, lower-cased Latin, in order (duplicates kept for BM25)."""
+    if not text.strip():
+        return []
+    with _lock:  # Kiwi's tokenize is not documented as thread-safe
+        toks = kiwi().tokenize(text)
+    return [
+        _norm(t.form, t.tag.split("-")[0])
+        for t in toks
+        if t.tag.split("-")[0] in CONTENT_TAGS and t.form not in STOP_STEMS
+    ]
+
+
+def content_tokens_batch(texts: Sequence[str]) -> list[list[str]]:
+    """Batch form used at ingest: Kiwi amortises its per-call overhead across texts."""
+    if not texts:
+        return []
+    with _lock:
+        results = list(kiwi().tokenize(list(texts)))
+    return [
+        [
+            _norm(t.form, t.tag.split("-")[0])
+            for t in toks
+            if t.tag.split("-")[0] in CONTENT_TAGS and t.form not in STOP_STEMS
+        ]
+        for toks in results
+    ]
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans ``(start, end)`` into ``text``; Kiwi knows Korean endings without periods."""
+    spans: list[tuple[int, int]] = []
+    for line_start, line in _lines(text):
+        if not line.strip():
+            continue
+        with _lock:
+            sents = kiwi().split_into_sents(line)
+        for s in sents:
+            a, b = line_start + s.start, line_start + s.end
+            while a < b and text[a].isspace():
+                a += 1
+            while b > a and text[b - 1].isspace():
+                b -= 1
+            if b > a:
+                spans.append((a, b))
+    return spans
+
+
+def _lines(text: str) -> Iterable[tuple[int, str]]:
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        yield pos, line
+        pos += len(line)

@@ -1,0 +1,62 @@
+"""BM25 over Kiwi morphemes with bm25s, behind the same small interface as the dense index."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+DIR = "bm25"
+
+
+class LexicalIndex:
+    def __init__(self, bm25: bm25s.BM25, size: int) -> None:
+        self.bm25 = bm25
+        self.size = size
+        self.vocab: dict[str, int] = dict(bm25.vocab_dict)
+
+    def __len__(self) -> int:
+        return self.size
+
+    @classmethod
+    def build(cls, token_lists: list[list[str]], k1: float = 1.2, b: float = 0.75) -> "LexicalIndex":
+        bm25 = bm25s.BM25(k1=k1, b=b)
+        # An empty chunk still needs a row so row numbers stay chunk ids.
+        bm25.index([toks or ["\u2400"] for toks in token_lists], show_progress=False)
+        return cls(bm25, len(token_lists))
+
+    def _postings(self, token: str) -> np.ndarray:
+        """Chunk ids containing ``token`` (bm25s keeps scores as a token-major CSC matrix)."""
+        j = self.vocab.get(token)
+        if j is None:
+            return np.zeros(0, dtype=np.int32)
+        s = self.bm25.scores
+        return s["indices"][s["indptr"][j] : s["indptr"][j + 1]]
+
+    def doc_freq(self, token: str) -> int:
+        return int(self._postings(token).shape[0])
+
+    def contains(self, token: str, chunk_id: int) -> bool:
+        return bool(np.any(self._postings(token) == chunk_id))
+
+    def known(self, tokens: list[str]) -> list[str]:
+        return [t for t in tokens if t in self.vocab]
+
+    def search(self, tokens: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, scores) best first; rows scoring zero are dropped (no shared term)."""
+        tokens = self.known(tokens)
+        if not tokens or self.size == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        scores = np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+        k = min(k, self.size)
+        top = np.argpartition(-scores, k - 1)[:k] if k < self.size else np.arange(self.size)
+        top = top[np.argsort(-scores[top], kind="stable")]
+        top = top[scores[top] > 0]
+        return top.astype(np.int64), scores[top]
+
+    def save(self, directory: Path) -> None:
+        self.bm25.save(str(directory / DIR))
+
+    @classmethod
+    def load(cls, directory: Path, size: int) -> "LexicalIndex":
+        return cls(bm25s.BM25.load(str(directory / DIR)), size)

@@ -1,0 +1,63 @@
+"""Question analysis: language, content morphemes, and cross-lingual expansion."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from rag.glossary import Glossary
+from rag.korean import content_tokens, detect_lang
+
+# Words of a question's frame ("explain", "what is ...") rather than its topic.
+QUESTION_WORDS = frozenset({
+    "explain", "describe", "mean", "means", "meaning", "called", "use", "used", "using", "does", "did", "do",
+    "according", "notes", "note", "tell", "list", "give", "example", "examples", "kind", "kinds", "type", "types",
+    "work", "works", "happen", "happens", "role", "purpose", "main", "key", "important", "stand", "stands",
+    "difference", "different", "between", "compare", "versus", "vs", "help", "helps", "need", "needs", "good",
+    "뭐", "무엇", "설명", "어떻", "어떤", "왜", "무슨", "알려", "뜻", "의미", "정의", "대해", "관하", "역할",
+})
+_TOKEN_RE = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One idea of the question, with the tokens that may stand for it in the notes."""
+
+    surface: str
+    alternatives: tuple[str, ...]
+
+
+@dataclass
+class AnalyzedQuery:
+    text: str
+    lang: str
+    tokens: list[str]  # BM25 query: original content tokens plus expansions
+    dense_text: str  # what the query embedder sees
+    concepts: list[Concept] = field(default_factory=list)
+    expansions: list[str] = field(default_factory=list)
+    weights: dict[str, float] = field(default_factory=dict)  # concept surface -> IDF, set by the gate
+
+
+def analyze(text: str, glossary: Glossary) -> AnalyzedQuery:
+    text = text.strip()
+    lang = detect_lang(text)
+    base = [t for t in content_tokens(text) if t not in ENGLISH_STOP_WORDS and t not in QUESTION_WORDS]
+    concepts: list[Concept] = []
+    expansions: list[str] = []
+    if lang == "en":
+        for word in dict.fromkeys(base):
+            kos = glossary.expand_english(word)
+            alts = [word] + [t for ko in kos for t in content_tokens(ko)]
+            concepts.append(Concept(word, tuple(dict.fromkeys(alts))))
+        phrases = glossary.expand_english(text)  # multi-word terms ("object detection")
+        expansions = list(dict.fromkeys(phrases + [k for w in base for k in glossary.expand_english(w)]))
+    else:
+        for tok in dict.fromkeys(base):
+            ens = [e for en in glossary.expand_korean(tok) for e in _TOKEN_RE.findall(en) if e not in ENGLISH_STOP_WORDS]
+            concepts.append(Concept(tok, tuple(dict.fromkeys([tok, *ens]))))
+        expansions = glossary.expand_korean(text)
+    extra = [t for e in expansions for t in (content_tokens(e) if lang == "en" else _TOKEN_RE.findall(e.lower()))]
+    tokens = base + [t for t in extra if t not in ENGLISH_STOP_WORDS]
+    dense_text = text if not expansions else f"{text} ({', '.join(expansions)})"
+    return AnalyzedQuery(text, lang, tokens, dense_text, concepts, expansions)

@@ -1,0 +1,66 @@
+"""Dense, lexical and hybrid retrievers over one snapshot, each with a ``run()`` entry."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from rag.query import AnalyzedQuery
+from rag.snapshot import Snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    chunk_id: int
+    score: float
+
+
+class Retriever(Protocol):
+    name: str
+
+    def run(self, query: AnalyzedQuery, snapshot: Snapshot, k: int) -> list[Hit]: ...
+
+
+class DenseRetriever:
+    name = "dense"
+
+    def run(self, query: AnalyzedQuery, snapshot: Snapshot, k: int) -> list[Hit]:
+        vector = snapshot.embedder.embed_query(query.dense_text)
+        ids, scores = snapshot.dense.search(vector, k)
+        return [Hit(int(i), float(s)) for i, s in zip(ids, scores)]
+
+
+class BM25Retriever:
+    name = "bm25"
+
+    def run(self, query: AnalyzedQuery, snapshot: Snapshot, k: int) -> list[Hit]:
+        ids, scores = snapshot.lexical.search(query.tokens, k)
+        return [Hit(int(i), float(s)) for i, s in zip(ids, scores)]
+
+
+def rrf_fuse(rankings: dict[str, list[Hit]], weights: dict[str, float], k: int = 60) -> list[Hit]:
+    """Weighted reciprocal rank fusion: sum of w / (k + rank), rank from 1; ties by chunk id."""
+    fused: dict[int, float] = {}
+    for name, hits in rankings.items():
+        w = weights.get(name, 1.0)
+        for rank, hit in enumerate(hits, start=1):
+            fused[hit.chunk_id] = fused.get(hit.chunk_id, 0.0) + w / (k + rank)
+    return [Hit(cid, score) for cid, score in sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+class HybridRetriever:
+    name = "hybrid"
+
+    def __init__(self, candidates: int = 50, rrf_k: int = 60, dense_weight: float = 1.0, bm25_weight: float = 1.0) -> None:
+        if candidates < 1 or rrf_k < 1 or dense_weight < 0 or bm25_weight < 0:
+            raise ValueError("candidates and rrf_k must be positive, weights non-negative")
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self.weights = {"dense": dense_weight, "bm25": bm25_weight}
+        self.parts: list[Retriever] = [DenseRetriever(), BM25Retriever()]
+        self.last: dict[str, list[Hit]] = {}
+
+    def rankings(self, query: AnalyzedQuery, snapshot: Snapshot) -> dict[str, list[Hit]]:
+        return {r.name: r.run(query, snapshot, self.candidates) for r in self.parts}
+
+    def run(self, query: AnalyzedQuery, snapshot: Snapshot, k: int) -> list[Hit]:
+        return rrf_fuse(self.rankings(query, snapshot), self.weights, self.rrf_k)[:k]

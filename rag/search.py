@@ -1,0 +1,68 @@
+"""The search service: analyse, retrieve, fuse, gate. Shared by the CLI, the API and eval."""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from rag.gate import EvidenceGate
+from rag.glossary import Glossary, load_glossary
+from rag.query import AnalyzedQuery, analyze
+from rag.reranker import Reranker
+from rag.retrievers import BM25Retriever, DenseRetriever, Hit, HybridRetriever, Retriever, rrf_fuse
+from rag.settings import RetrieverName, Settings
+from rag.snapshot import Snapshot
+from rag.types import Passage, SearchResult
+
+
+class Searcher:
+    def __init__(self, settings: Settings, snapshot: Callable[[], Snapshot], glossary: Glossary | None = None,
+                 reranker: Reranker | None = None) -> None:
+        self.settings = settings
+        self.snapshot = snapshot
+        self.glossary = glossary or load_glossary()
+        self.gate = EvidenceGate(settings.refusal_threshold)
+        self.reranker = reranker
+        self.hybrid = HybridRetriever(settings.candidates, settings.rrf_k, settings.dense_weight, settings.bm25_weight)
+        self.single: dict[str, Retriever] = {"dense": DenseRetriever(), "bm25": BM25Retriever()}
+
+    def run(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
+            snapshot: Snapshot | None = None) -> SearchResult:
+        t0 = time.perf_counter()
+        k = k or self.settings.top_k
+        name = retriever or self.settings.retriever
+        snap = snapshot or self.snapshot()
+        query = analyze(question, self.glossary)
+        t1 = time.perf_counter()
+        rankings: dict[str, list[Hit]]
+        if name == "hybrid":
+            rankings = self.hybrid.rankings(query, snap)
+            fused = rrf_fuse(rankings, self.hybrid.weights, self.hybrid.rrf_k)
+        else:
+            rankings = {name: self.single[name].run(query, snap, max(k, self.settings.candidates))}
+            fused = rankings[name]
+        t2 = time.perf_counter()
+        if self.reranker is not None:
+            fused = self.reranker.rerank(query.text, fused[: self.settings.candidates], snap)
+        top = fused[:k]
+        evidence = self.gate.evidence(query, snap.lexical, [h.chunk_id for h in top])
+        t3 = time.perf_counter()
+        passages = [Passage(snap.chunks[h.chunk_id], h.score, _ranks(h.chunk_id, rankings)) for h in top]
+        timings = {"analyse": _ms(t0, t1), "retrieve": _ms(t1, t2), "gate": _ms(t2, t3), "total": _ms(t0, t3)}
+        return SearchResult(passages, self.gate.refuses(evidence) or not passages, evidence, timings, query.lang)
+
+    def analyze(self, question: str) -> AnalyzedQuery:
+        return analyze(question, self.glossary)
+
+
+def _ranks(chunk_id: int, rankings: dict[str, list[Hit]]) -> dict[str, dict[str, float | int]]:
+    out: dict[str, dict[str, float | int]] = {}
+    for name, hits in rankings.items():
+        for rank, hit in enumerate(hits, start=1):
+            if hit.chunk_id == chunk_id:
+                out[name] = {"rank": rank, "score": round(hit.score, 6)}
+                break
+    return out
+
+
+def _ms(a: float, b: float) -> float:
+    return round((b - a) * 1000, 3)

@@ -1,0 +1,78 @@
+"""Every tunable of the service in one place, read from the environment (prefix ``RAG_``)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+RetrieverName = Literal["dense", "bm25", "hybrid"]
+
+
+class Settings(BaseSettings):
+    """Defaults are the offline defaults: they work on a machine with no model hub."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
+
+    notes_dir: Path = Field(Path("data/notes"), description="Directory of documents to ingest")
+    index_dir: Path = Field(Path("data/index"), description="Where snapshots and the embedding cache live")
+    keep_snapshots: int = Field(3, ge=1, description="Snapshots kept after a publish")
+
+    embedder: str = Field(
+        "auto",
+        description="'auto' (sentence-transformers model if it loads, else offline), 'offline', "
+        "or 'st' (sentence-transformers only, fail if it does not load)",
+    )
+    st_model: str = Field(
+        "intfloat/multilingual-e5-small",
+        description="sentence-transformers model name or local path used by the 'st'/'auto' embedder",
+    )
+    offline_dim: int = Field(256, ge=16, le=2048, description="Dimension of the offline (LSA) embedder")
+    embed_batch_size: int = Field(32, ge=1)
+
+    chunk_size: int = Field(500, ge=100, le=4000, description="Target chunk length in characters")
+    chunk_overlap: int = Field(80, ge=0, description="Characters shared by neighbouring chunks")
+
+    top_k: int = Field(5, ge=1, le=50, description="Passages returned by search and given to the generator")
+    retriever: RetrieverName = Field("hybrid", description="Default retriever")
+    candidates: int = Field(50, ge=5, le=500, description="Candidates each retriever contributes to fusion")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant")
+    dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense ranking in fusion")
+    bm25_weight: float = Field(1.0, ge=0.0, description="Weight of the BM25 ranking in fusion")
+    reranker_model: str | None = Field(None, description="Optional cross-encoder model (name or path)")
+    refusal_threshold: float = Field(
+        0.35, ge=0.0, le=1.0, description="Evidence-gate threshold; calibrate with `rag calibrate`"
+    )
+
+    llm_model: str | None = Field(
+        None, description="GGUF path, or 'repo_id/file.gguf' on the hub; unset -> extractive answers"
+    )
+    llm_ctx: int = Field(4096, ge=256)
+    llm_threads: int | None = Field(None, ge=1)
+    llm_temperature: float = Field(0.1, ge=0.0, le=2.0)
+    llm_max_tokens: int = Field(384, ge=16)
+    answer_max_chars: int = Field(600, ge=100, description="Length limit of extractive answers")
+
+    admin_token: str | None = Field(None, description="Bearer token for document routes; unset -> routes off")
+    host: str = Field("127.0.0.1")
+    port: int = Field(8000, ge=1, le=65535)
+    max_upload_mb: float = Field(20.0, gt=0)
+    max_question_chars: int = Field(2000, ge=10)
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> "Settings":
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("chunk_overlap must be smaller than chunk_size")
+        if self.embedder not in {"auto", "offline", "st"}:
+            raise ValueError("embedder must be one of auto, offline, st")
+        if self.admin_token is not None and not self.admin_token.strip():
+            self.admin_token = None
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

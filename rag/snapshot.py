@@ -1,0 +1,185 @@
+"""The snapshot format (shared with ``ingest``) and its reader.
+
+    index_dir/CURRENT                 id of the live snapshot, replaced atomically
+    index_dir/snapshots/<id>/         faiss.index, bm25/, chunks.sqlite, meta.json, embedder/
+    index_dir/cache.sqlite            embeddings and tokens keyed by (embedder id, text hash)
+
+A snapshot directory is complete before its name appears (it is built under a temporary name
+and renamed), and ``meta.json`` is its last file; readers follow CURRENT and never see a
+half-written snapshot.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.dense_index import FILE as FAISS_FILE
+from rag.dense_index import DenseIndex
+from rag.embedders.base import Embedder
+from rag.embedders.loader import load_snapshot_embedder
+from rag.errors import NoIndex, RagError, SnapshotDamaged
+from rag.lexical_index import DIR as BM25_DIR
+from rag.lexical_index import LexicalIndex
+from rag.types import Chunk
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+SNAPSHOTS = "snapshots"
+META = "meta.json"
+CHUNKS_DB = "chunks.sqlite"
+EMBEDDER_DIR = "embedder"
+
+SCHEMA = """
+CREATE TABLE documents (doc TEXT PRIMARY KEY, title TEXT, type TEXT, pages INTEGER,
+                        chunks INTEGER, hash TEXT, size INTEGER, updated TEXT);
+CREATE TABLE chunks (id INTEGER PRIMARY KEY, doc TEXT NOT NULL, start INTEGER NOT NULL,
+                     "end" INTEGER NOT NULL, section TEXT, page INTEGER, text TEXT NOT NULL);
+CREATE INDEX chunks_doc ON chunks(doc);
+"""
+
+
+def snapshots_dir(index_dir: Path) -> Path:
+    return index_dir / SNAPSHOTS
+
+
+def read_current(index_dir: Path) -> str | None:
+    try:
+        value = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return value or None
+
+
+def list_snapshot_ids(index_dir: Path) -> list[str]:
+    """Complete snapshots, oldest first (ids sort by creation time)."""
+    root = snapshots_dir(index_dir)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def read_meta(snapshot_dir: Path) -> dict[str, Any]:
+    try:
+        meta = json.loads((snapshot_dir / META).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SnapshotDamaged(f"snapshot {snapshot_dir.name}: {META} is missing") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SnapshotDamaged(f"snapshot {snapshot_dir.name}: {META} is unreadable ({exc})") from exc
+    if meta.get("format") != FORMAT_VERSION:
+        raise SnapshotDamaged(f"snapshot {snapshot_dir.name}: format {meta.get('format')} is not {FORMAT_VERSION}")
+    return meta
+
+
+def read_chunks(db_path: Path) -> tuple[list[Chunk], list[dict[str, Any]]]:
+    if not db_path.is_file():
+        raise SnapshotDamaged(f"{db_path.parent.name}: {CHUNKS_DB} is missing")
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        rows = con.execute('SELECT id, doc, start, "end", section, page, text FROM chunks ORDER BY id').fetchall()
+        docs = con.execute("SELECT doc, title, type, pages, chunks, hash, size, updated FROM documents ORDER BY doc").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise SnapshotDamaged(f"{db_path.parent.name}: {CHUNKS_DB} is corrupt ({exc})") from exc
+    finally:
+        con.close()
+    chunks = [Chunk(doc=r[1], start=r[2], end=r[3], text=r[6], section=r[4], page=r[5], id=r[0]) for r in rows]
+    if any(c.id != i for i, c in enumerate(chunks)):
+        raise SnapshotDamaged(f"{db_path.parent.name}: chunk ids are not contiguous")
+    keys = ("doc", "title", "type", "pages", "chunks", "hash", "size", "updated")
+    return chunks, [dict(zip(keys, d)) for d in docs]
+
+
+def verify_snapshot(path: Path) -> dict[str, Any]:
+    """A quick integrity check without loading models: meta, chunk table and index sizes agree."""
+    meta = read_meta(path)
+    chunks, _ = read_chunks(path / CHUNKS_DB)
+    n, dim = int(meta.get("chunks", -1)), int(meta["embedder"]["dim"])
+    if len(chunks) != n:
+        raise SnapshotDamaged(f"snapshot {path.name}: {len(chunks)} chunks in the table, meta says {n}")
+    faiss_path = path / FAISS_FILE
+    if not faiss_path.is_file() or faiss_path.stat().st_size < n * dim * 4:
+        raise SnapshotDamaged(f"snapshot {path.name}: {FAISS_FILE} is missing or truncated")
+    if not (path / BM25_DIR).is_dir():
+        raise SnapshotDamaged(f"snapshot {path.name}: {BM25_DIR}/ is missing")
+    return meta
+
+
+@dataclass
+class Snapshot:
+    """Everything a query needs, loaded into memory; immutable once opened."""
+
+    id: str
+    path: Path
+    meta: dict[str, Any]
+    chunks: list[Chunk]
+    documents: list[dict[str, Any]]
+    dense: DenseIndex
+    lexical: LexicalIndex
+    embedder: Embedder
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, path: Path, embedder: Embedder | None = None) -> "Snapshot":
+        meta = read_meta(path)
+        chunks, documents = read_chunks(path / CHUNKS_DB)
+        try:
+            dense = DenseIndex.load(path)
+        except Exception as exc:
+            raise SnapshotDamaged(f"snapshot {path.name}: {FAISS_FILE} is unreadable ({exc})") from exc
+        try:
+            lexical = LexicalIndex.load(path, len(chunks))
+        except Exception as exc:
+            raise SnapshotDamaged(f"snapshot {path.name}: {BM25_DIR}/ is unreadable ({exc})") from exc
+        if len(dense) != len(chunks) or int(meta.get("chunks", -1)) != len(chunks):
+            raise SnapshotDamaged(
+                f"snapshot {path.name}: {len(chunks)} chunks but {len(dense)} vectors, meta says {meta.get('chunks')}"
+            )
+        if embedder is None or embedder.id != meta["embedder"]["id"]:
+            try:
+                embedder = load_snapshot_embedder(meta, path)
+            except RagError:
+                raise
+            except Exception as exc:
+                raise SnapshotDamaged(f"snapshot {path.name}: embedder is unreadable ({exc})") from exc
+        if embedder.dim != dense.dim:
+            raise SnapshotDamaged(f"snapshot {path.name}: index dim {dense.dim} != embedder dim {embedder.dim}")
+        return cls(path.name, path, meta, chunks, documents, dense, lexical, embedder)
+
+
+class SnapshotStore:
+    """Finds the live snapshot, falling back to the newest good one when it is damaged."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = Path(index_dir)
+        self._lock = threading.Lock()
+        self.damaged: dict[str, str] = {}
+
+    def current_id(self) -> str | None:
+        return read_current(self.index_dir)
+
+    def open_live(self, reuse: Snapshot | None = None) -> Snapshot:
+        """Open CURRENT, or the newest snapshot that opens, recording the damaged ones."""
+        with self._lock:
+            current = self.current_id()
+            candidates = [current] if current else []
+            candidates += [i for i in reversed(list_snapshot_ids(self.index_dir)) if i != current]
+            if not candidates:
+                raise NoIndex(f"no snapshot in {self.index_dir}: run `rag ingest` first")
+            for snap_id in candidates:
+                if reuse is not None and reuse.id == snap_id:
+                    return reuse
+                try:
+                    snap = Snapshot.open(snapshots_dir(self.index_dir) / snap_id, reuse.embedder if reuse else None)
+                except (SnapshotDamaged, FileNotFoundError) as exc:
+                    self.damaged[snap_id] = str(exc)
+                    log.error("snapshot %s is damaged, trying an older one: %s", snap_id, exc)
+                    continue
+                self.damaged.pop(snap_id, None)
+                return snap
+            raise NoIndex(f"every snapshot in {self.index_dir} is damaged: {self.damaged}; run `rag ingest` to repair")

@@ -1,0 +1,60 @@
+"""Shared fixtures: settings pointing at temporary dirs, and one index of the real notes."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a missing model fails fast instead of hanging
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from rag.settings import Settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTES = ROOT / "data" / "notes"
+TESTSET = ROOT / "data" / "qa" / "testset.jsonl"
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    def make(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "notes_dir": tmp_path / "notes",
+            "index_dir": tmp_path / "index",
+            "embedder": "offline",
+            "_env_file": None,
+        }
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def notes_copy(tmp_path: Path) -> Path:
+    """A private copy of the real notes that a test may change."""
+    target = tmp_path / "notes"
+    shutil.copytree(NOTES, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def notes_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of one index of the real notes, built once per test session (read-only)."""
+    from ingest.pipeline import Ingestor
+
+    index_dir = tmp_path_factory.mktemp("notes-index")
+    settings = Settings(notes_dir=NOTES, index_dir=index_dir, embedder="offline", _env_file=None)  # type: ignore[call-arg]
+    summary = Ingestor(settings, progress=False).sync()
+    assert summary.published and not summary.failed
+    return settings
+
+
+@pytest.fixture(scope="session")
+def notes_snapshot(notes_settings: Settings):  # noqa: ANN201
+    from rag.snapshot import SnapshotStore
+
+    return SnapshotStore(notes_settings.index_dir).open_live()
