@@ -109,6 +109,57 @@ def search(
         typer.echo("    " + c.text[:300].replace("\n", "\n    "))
 
 
+def _pipeline(settings: Settings):  # noqa: ANN202 - local factory
+    from rag.pipeline import AnswerPipeline, load_generator
+
+    return AnswerPipeline(settings, _searcher(settings), load_generator(settings))
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in Korean or English")],
+    k: Annotated[Optional[int], typer.Option("-k", "--k", min=1, max=50, help="Passages to retrieve")] = None,
+    retriever: Annotated[Optional[str], typer.Option(help="dense, bm25 or hybrid")] = None,
+    as_json: JsonOpt = False,
+    stream: Annotated[bool, typer.Option("--stream", help="Print the answer as it is generated")] = False,
+) -> None:
+    """Answer a question from the notes with verified citations."""
+    settings = _settings()
+    if retriever not in (None, "dense", "bm25", "hybrid"):
+        _fail("--retriever must be dense, bm25 or hybrid")
+    if not question.strip():
+        _fail("the question is empty")
+    if len(question) > settings.max_question_chars:
+        _fail(f"the question is longer than {settings.max_question_chars} characters")
+    try:
+        pipeline = _pipeline(settings)
+        if stream and not as_json:
+            answer = None
+            for event in pipeline.stream(question, k, retriever):  # type: ignore[arg-type]
+                if event.kind == "token":
+                    sys.stdout.write(str(event.data))
+                    sys.stdout.flush()
+                else:
+                    answer = event.data
+            sys.stdout.write("\n")
+        else:
+            answer = pipeline.run(question, k, retriever)  # type: ignore[arg-type]
+    except RagError as exc:
+        _fail(exc.message)
+        return
+    if as_json:
+        _print_json(answer.to_dict())
+        return
+    if not stream:
+        typer.echo(answer.answer)
+    if answer.citations:
+        typer.echo("")
+    for c in answer.citations:
+        where = c.doc + (f" § {c.section}" if c.section else "") + (f" p.{c.page}" if c.page else "")
+        typer.echo(f"[{c.n}] {where} [{c.start}:{c.end}]")
+    typer.echo(f"({answer.generator}, {answer.timings_ms.get('total', 0):.0f} ms)", err=True)
+
+
 @app.command()
 def serve(
     host: Annotated[Optional[str], typer.Option(help="Bind address (default RAG_HOST, 127.0.0.1)")] = None,

@@ -18,6 +18,7 @@ from rag.types import Passage
 
 SUPPORT_THRESHOLD = 0.5
 _MARK = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_CLAIM_END = re.compile(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+[.。!?]?")
 
 
 @dataclass
@@ -26,6 +27,20 @@ class Verified:
     sentences: list[Sentence]
     citations: list[Citation]
     removed: list[int]
+
+
+def claims(text: str) -> list[str]:
+    """Split an answer into claims: each runs up to and including its citation marks (and the
+    punctuation after them); uncited text is split into sentences so each is judged alone."""
+    out: list[str] = []
+    pos = 0
+    for m in _CLAIM_END.finditer(text):
+        out.append(text[pos : m.end()])
+        pos = m.end()
+    tail = text[pos:]
+    if tail.strip():
+        out.extend(tail[a:b] for a, b in split_sentences(tail))
+    return [c.strip() for c in out if c.strip()]
 
 
 def support(sentence: str, passage_tokens: set[str], glossary: Glossary) -> float:
@@ -39,11 +54,9 @@ def support(sentence: str, passage_tokens: set[str], glossary: Glossary) -> floa
 def verify(text: str, passages: list[Passage], glossary: Glossary, threshold: float = SUPPORT_THRESHOLD) -> Verified:
     """Check every citation, drop the bad ones, renumber the kept ones 1..m by first use."""
     tokens = [set(content_tokens(p.chunk.text + " " + (p.chunk.section or ""))) for p in passages]
-    spans = split_sentences(text) or ([(0, len(text))] if text.strip() else [])
     kept: list[tuple[str, list[int], bool]] = []
     removed: list[int] = []
-    for a, b in spans:
-        sentence = text[a:b]
+    for sentence in claims(text):
         cited = [int(n) for group in _MARK.findall(sentence) for n in re.split(r"\s*,\s*", group)]
         good = []
         for n in dict.fromkeys(cited):

@@ -48,7 +48,7 @@ class Searcher:
         t3 = time.perf_counter()
         passages = [Passage(snap.chunks[h.chunk_id], h.score, _ranks(h.chunk_id, rankings)) for h in top]
         timings = {"analyse": _ms(t0, t1), "retrieve": _ms(t1, t2), "gate": _ms(t2, t3), "total": _ms(t0, t3)}
-        return SearchResult(passages, self.gate.refuses(evidence) or not passages, evidence, timings, query.lang)
+        return SearchResult(passages, self.gate.refuses(evidence) or not passages, evidence, timings, query.lang, query)
 
     def analyze(self, question: str) -> AnalyzedQuery:
         return analyze(question, self.glossary)

@@ -50,6 +50,7 @@ class SearchResult:
     evidence: float
     timings_ms: dict[str, float]
     lang: str = "ko"
+    query: Any = None  # the AnalyzedQuery, for the generator (kept untyped: types has no deps)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -155,7 +155,12 @@ def build_tiny_sentence_transformer(
     size is asserted after reloading so such a regression fails loudly.
     """
     import torch
-    from sentence_transformers import SentenceTransformer, models
+    from sentence_transformers import SentenceTransformer
+
+    try:  # sentence-transformers >= 6 moved the modules; the old path warns
+        from sentence_transformers.sentence_transformer import modules as models
+    except ImportError:  # pragma: no cover - sentence-transformers 5
+        from sentence_transformers import models
     from tokenizers import BertWordPieceTokenizer
     from tokenizers.processors import TemplateProcessing
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast

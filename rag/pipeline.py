@@ -1,0 +1,97 @@
+"""The answer pipeline: search -> gate -> generate -> verify citations -> Answer.
+
+The CLI, the HTTP API (plain, streamed and OpenAI-compatible) and `rag eval` all call this.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Iterator, Literal
+
+from rag.answer import Answer, refusal
+from rag.citations import verify
+from rag.generators.base import Generation, Generator
+from rag.generators.extractive import ExtractiveGenerator
+from rag.search import Searcher
+from rag.settings import RetrieverName, Settings
+from rag.snapshot import Snapshot
+from rag.types import SearchResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StreamEvent:
+    kind: Literal["token", "answer"]
+    data: str | Answer
+
+
+def load_generator(settings: Settings) -> Generator:
+    """llama.cpp when a model is configured and loads; the extractive generator otherwise."""
+    if settings.llm_model:
+        try:
+            from rag.generators.llamacpp import LlamaCppGenerator
+
+            return LlamaCppGenerator(settings)
+        except Exception as exc:  # any load failure falls back, saying why
+            log.warning("LLM %s unavailable (%s); answering extractively", settings.llm_model, exc)
+    return ExtractiveGenerator(settings.answer_max_chars)
+
+
+class AnswerPipeline:
+    def __init__(self, settings: Settings, searcher: Searcher, generator: Generator) -> None:
+        self.settings = settings
+        self.searcher = searcher
+        self.generator = generator
+
+    def _search(self, question: str, k: int | None, retriever: RetrieverName | None,
+                snapshot: Snapshot | None) -> SearchResult:
+        return self.searcher.run(question, k, retriever, snapshot=snapshot)
+
+    def _finish(self, result: SearchResult, generation: Generation, t0: float, t1: float) -> Answer:
+        verified = verify(generation.text, generation.passages, self.searcher.glossary)
+        t2 = time.perf_counter()
+        body = verified.text
+        text = f"{generation.preamble}\n{body}" if generation.preamble and body else body
+        debug = {**generation.debug, "removed_citations": verified.removed, "evidence": round(result.evidence, 4),
+                 "search_ms": result.timings_ms}
+        if not verified.sentences:
+            return refusal(result.lang, self.generator.name, _timings(t0, t1, t2), debug)
+        return Answer(text, False, self.generator.name, verified.citations, verified.sentences, _timings(t0, t1, t2),
+                      result.lang, debug)
+
+    def run(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
+            snapshot: Snapshot | None = None) -> Answer:
+        t0 = time.perf_counter()
+        result = self._search(question, k, retriever, snapshot)
+        if result.refused:
+            t = time.perf_counter()
+            return refusal(result.lang, self.generator.name, _timings(t0, t, t), {"evidence": round(result.evidence, 4)})
+        query = result.query
+        t1 = time.perf_counter()
+        generation = self.generator.generate(query, result.passages)
+        return self._finish(result, generation, t0, t1)
+
+    def stream(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
+               snapshot: Snapshot | None = None) -> Iterator[StreamEvent]:
+        t0 = time.perf_counter()
+        result = self._search(question, k, retriever, snapshot)
+        if result.refused:
+            t = time.perf_counter()
+            answer = refusal(result.lang, self.generator.name, _timings(t0, t, t), {"evidence": round(result.evidence, 4)})
+            yield StreamEvent("token", answer.answer)
+            yield StreamEvent("answer", answer)
+            return
+        query = result.query
+        t1 = time.perf_counter()
+        for piece in self.generator.stream(query, result.passages):
+            if isinstance(piece, Generation):
+                yield StreamEvent("answer", self._finish(result, piece, t0, t1))
+            else:
+                yield StreamEvent("token", piece)
+
+
+def _timings(t0: float, t1: float, t2: float) -> dict[str, float]:
+    return {"retrieval": round((t1 - t0) * 1000, 3), "generation": round((t2 - t1) * 1000, 3),
+            "total": round((t2 - t0) * 1000, 3)}
