@@ -23,8 +23,10 @@ REFIT_GROWTH = 1.5  # refit when the corpus has grown by half since the embedder
 
 def fit_texts(chunks: list[Chunk]) -> list[str]:
     """Lines and whole chunks: lines give the SVD enough samples on a small corpus."""
+    from ingest.pipeline import embed_input
+
     lines = [line.strip() for c in chunks for line in c.text.splitlines() if len(line.strip()) >= 10]
-    return lines + [c.text for c in chunks]
+    return lines + [embed_input(c) for c in chunks]
 
 
 def offline_embedder(index_dir: Path, chunks: list[Chunk], dim: int, refit: bool = False) -> OfflineEmbedder:

@@ -27,7 +27,7 @@ from ingest.lock import writer_lock
 from ingest.snapshot_writer import SnapshotWriter
 
 log = logging.getLogger(__name__)
-ANALYZER = "kiwi-content-v1"
+ANALYZER = "kiwi-content-sentences-v1"
 
 
 @dataclass
@@ -121,12 +121,12 @@ class Ingestor:
             inputs = [embed_input(c) for c in chunks]
             hashes = [text_hash(t) for t in inputs]
             vectors, summary.embedded = self._embed(cache, embedder, inputs, hashes)
-            tokens = self._tokens(cache, inputs, hashes)
+            sentences = self._tokens(cache, inputs, hashes)
         finally:
             cache.close()
         stage("write")
         dense = DenseIndex.build(vectors)
-        lexical = LexicalIndex.build(tokens)
+        lexical = LexicalIndex.build([[t for sent in chunk for t in sent] for chunk in sentences])
         counts: dict[str, int] = {}
         for c in chunks:
             counts[c.doc] = counts.get(c.doc, 0) + 1
@@ -139,7 +139,7 @@ class Ingestor:
             for d in docs
         ]
         writer = SnapshotWriter(self.index_dir, keep=self.settings.keep_snapshots)
-        snap_id = writer.write(chunks, documents, dense, lexical, embedder, {"config": self.config()})
+        snap_id = writer.write(chunks, documents, dense, lexical, embedder, {"config": self.config()}, sentences)
         stage("publish")
         writer.publish(snap_id)
         writer.prune()
@@ -190,13 +190,20 @@ class Ingestor:
         vectors = np.stack([found[h] for h in hashes]) if hashes else np.zeros((0, embedder.dim), np.float32)
         return vectors.astype(np.float32), len(missing)
 
-    def _tokens(self, cache: EmbeddingCache, inputs: list[str], hashes: list[str]) -> list[list[str]]:
-        from rag.korean import content_tokens_batch
+    def _tokens(self, cache: EmbeddingCache, inputs: list[str], hashes: list[str]) -> list[list[list[str]]]:
+        """Content morphemes per sentence of each chunk (cached); BM25 indexes their concatenation,
+        the query side uses the sentences to reward passages where the question's terms meet."""
+        from rag.korean import content_tokens_batch, quick_sentences
 
         found = cache.get_tokens(ANALYZER, hashes)
         missing = list({h: i for i, h in enumerate(hashes) if h not in found}.values())
         if missing:
-            new = dict(zip((hashes[i] for i in missing), content_tokens_batch([inputs[i] for i in missing])))
+            pieces = [quick_sentences(inputs[i]) for i in missing]
+            flat = content_tokens_batch([s for p in pieces for s in p])
+            new, pos = {}, 0
+            for i, p in zip(missing, pieces):
+                new[hashes[i]] = flat[pos : pos + len(p)]
+                pos += len(p)
             cache.put_tokens(ANALYZER, new)
             found.update(new)
         return [found[h] for h in hashes]

@@ -47,6 +47,7 @@ class SnapshotWriter:
         lexical: LexicalIndex,
         embedder: Embedder,
         meta_extra: dict[str, Any],
+        sentences: list[list[list[str]]],
     ) -> str:
         """Write a complete snapshot under a temporary name, then rename it into place."""
         root = snapshots_dir(self.index_dir)
@@ -57,7 +58,7 @@ class SnapshotWriter:
         try:
             dense.save(tmp)
             lexical.save(tmp)
-            self._write_db(tmp / CHUNKS_DB, chunks, documents)
+            self._write_db(tmp / CHUNKS_DB, chunks, documents, sentences)
             if isinstance(embedder, OfflineEmbedder):
                 embedder.save(tmp / EMBEDDER_DIR)
             meta = {
@@ -83,13 +84,17 @@ class SnapshotWriter:
         return snap_id
 
     @staticmethod
-    def _write_db(path: Path, chunks: list[Chunk], documents: list[dict[str, Any]]) -> None:
+    def _write_db(path: Path, chunks: list[Chunk], documents: list[dict[str, Any]], sentences: list[list[list[str]]]) -> None:
         con = sqlite3.connect(path)
         try:
             con.executescript(SCHEMA)
             con.executemany(
                 'INSERT INTO chunks (id, doc, start, "end", section, page, text) VALUES (?, ?, ?, ?, ?, ?, ?)',
                 [(i, c.doc, c.start, c.end, c.section, c.page, c.text) for i, c in enumerate(chunks)],
+            )
+            con.executemany(
+                "INSERT INTO sentence_tokens VALUES (?, ?)",
+                [(i, json.dumps(s, ensure_ascii=False)) for i, s in enumerate(sentences)],
             )
             con.executemany(
                 "INSERT INTO documents VALUES (:doc, :title, :type, :pages, :chunks, :hash, :size, :updated)", documents

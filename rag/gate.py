@@ -1,20 +1,59 @@
-"""The evidence gate: refuse when the notes do not support an answer.
+"""How well passages cover a question, and the evidence gate built on it.
 
-Evidence is the IDF-weighted share of the question's concepts that the best passages contain.
-A concept unknown to the whole corpus gets the highest weight, since a question about a thing
-the notes never mention ("Mamba", "LoRA") is the typical unanswerable one. The threshold is
-calibrated on the QA test set (`rag calibrate`).
+A question is a list of concepts (content morphemes, each with its cross-lingual
+alternatives). A concept weighs its IDF in the index; one unknown to the whole corpus weighs
+the most, since a question about a thing the notes never mention ("Mamba", "LoRA") is the
+typical unanswerable one. Coverage is the weighted share of concepts a passage contains:
+- over the whole passage, for the gate (`EvidenceGate`, threshold calibrated by `rag calibrate`);
+- within a window of two adjacent sentences, for re-ranking: the question's terms meeting in
+  one place is better evidence than the same terms scattered over a passage.
 """
 from __future__ import annotations
 
 import math
-
-import numpy as np
+from typing import Sequence
 
 from rag.lexical_index import LexicalIndex
 from rag.query import AnalyzedQuery
 
 TOP_PASSAGES = 3
+
+
+def concept_weights(query: AnalyzedQuery, lexical: LexicalIndex) -> list[float]:
+    """IDF weight per concept (highest for concepts absent from the corpus); cached on the query."""
+    if query.weights and len(query.weights) == len(query.concepts):
+        return [query.weights[c.surface] for c in query.concepts]
+    n = max(len(lexical), 1)
+    weights = []
+    for concept in query.concepts:
+        dfs = [lexical.doc_freq(t) for t in concept.alternatives if t in lexical.vocab]
+        weights.append(math.log(1 + n / max(min(dfs), 1)) if dfs else math.log(1 + n))
+    query.weights = {c.surface: w for c, w in zip(query.concepts, weights)}
+    return weights
+
+
+def passage_coverage(query: AnalyzedQuery, lexical: LexicalIndex, chunk_id: int) -> float:
+    weights = concept_weights(query, lexical)
+    total = sum(weights)
+    if total <= 0:
+        return 0.0
+    hit = sum(w for c, w in zip(query.concepts, weights)
+              if any(t in lexical.vocab and lexical.contains(t, chunk_id) for t in c.alternatives))
+    return hit / total
+
+
+def window_coverage(query: AnalyzedQuery, lexical: LexicalIndex, sentences: Sequence[frozenset[str]]) -> float:
+    """Best coverage by two adjacent sentences of a passage."""
+    weights = concept_weights(query, lexical)
+    total = sum(weights)
+    if total <= 0 or not sentences:
+        return 0.0
+    best = 0.0
+    for i in range(len(sentences)):
+        window = sentences[i] | sentences[i + 1] if i + 1 < len(sentences) else sentences[i]
+        hit = sum(w for c, w in zip(query.concepts, weights) if any(t in window for t in c.alternatives))
+        best = max(best, hit)
+    return best / total
 
 
 class EvidenceGate:
@@ -27,22 +66,7 @@ class EvidenceGate:
     def evidence(query: AnalyzedQuery, lexical: LexicalIndex, chunk_ids: list[int]) -> float:
         if not query.concepts or not chunk_ids:
             return 0.0
-        n = max(len(lexical), 1)
-        max_idf = math.log(1 + n)
-        top = chunk_ids[:TOP_PASSAGES]
-        weights, present = [], np.zeros((len(top), len(query.concepts)), dtype=bool)
-        for j, concept in enumerate(query.concepts):
-            known = [t for t in concept.alternatives if t in lexical.vocab]
-            if not known:
-                weights.append(max_idf)
-                continue
-            dfs = [lexical.doc_freq(t) for t in known]
-            weights.append(max(math.log(1 + n / max(df, 1)) for df in dfs))
-            for i, cid in enumerate(top):
-                present[i, j] = any(lexical.contains(t, cid) for t in known)
-        query.weights = {c.surface: w for c, w in zip(query.concepts, weights)}
-        w = np.asarray(weights)
-        return float((present.astype(float) @ w).max() / w.sum()) if w.sum() > 0 else 0.0
+        return max(passage_coverage(query, lexical, cid) for cid in chunk_ids[:TOP_PASSAGES])
 
     def refuses(self, evidence: float) -> bool:
         return evidence < self.threshold

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Iterable, Sequence
 
@@ -54,20 +55,42 @@ def content_tokens(text: str) -> list[str]:
     ]
 
 
+_CACHE_SIZE = 20000
+_cache: OrderedDict[str, list[str]] = OrderedDict()
+
+
 def content_tokens_batch(texts: Sequence[str]) -> list[list[str]]:
-    """Batch form used at ingest: Kiwi amortises its per-call overhead across texts."""
+    """Batch form used at ingest; a bounded LRU spares re-analysing a text seen moments ago
+    (the offline embedder's fit and the chunk embeddings share most of their texts)."""
     if not texts:
         return []
-    with _lock:
-        results = list(kiwi().tokenize(list(texts)))
-    return [
-        [
-            _norm(t.form, t.tag.split("-")[0])
-            for t in toks
-            if t.tag.split("-")[0] in CONTENT_TAGS and t.form not in STOP_STEMS
-        ]
-        for toks in results
-    ]
+    missing = list(dict.fromkeys(t for t in texts if t not in _cache))
+    if missing:
+        with _lock:
+            results = list(kiwi().tokenize(missing))
+        for text, toks in zip(missing, results):
+            _cache[text] = [
+                _norm(t.form, t.tag.split("-")[0])
+                for t in toks
+                if t.tag.split("-")[0] in CONTENT_TAGS and t.form not in STOP_STEMS
+            ]
+            if len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    out = []
+    for t in texts:
+        toks = _cache.get(t)
+        if toks is None:  # evicted within this very batch (batches over the cache size)
+            toks = content_tokens(t)
+        out.append(list(toks))
+    return out
+
+
+_SENTENCE_BREAK = re.compile(r"\n+|(?<=[.?!。])\s+|(?<=[다요음함임됨])\.?\s+(?=\S)")
+
+
+def quick_sentences(text: str) -> list[str]:
+    """Line and sentence pieces by punctuation and common endings: cheap enough for indexing."""
+    return [p.strip() for p in _SENTENCE_BREAK.split(text) if p and p.strip()]
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from rag.gate import EvidenceGate
+from rag.gate import EvidenceGate, window_coverage
 from rag.glossary import Glossary, load_glossary
 from rag.query import AnalyzedQuery, analyze
 from rag.reranker import Reranker
@@ -43,12 +43,22 @@ class Searcher:
         t2 = time.perf_counter()
         if self.reranker is not None:
             fused = self.reranker.rerank(query.text, fused[: self.settings.candidates], snap)
+        elif self.settings.proximity_weight > 0:
+            fused = self._proximity(query, fused, snap)
         top = fused[:k]
         evidence = self.gate.evidence(query, snap.lexical, [h.chunk_id for h in top])
         t3 = time.perf_counter()
         passages = [Passage(snap.chunks[h.chunk_id], h.score, _ranks(h.chunk_id, rankings)) for h in top]
         timings = {"analyse": _ms(t0, t1), "retrieve": _ms(t1, t2), "gate": _ms(t2, t3), "total": _ms(t0, t3)}
         return SearchResult(passages, self.gate.refuses(evidence) or not passages, evidence, timings, query.lang, query)
+
+    def _proximity(self, query: AnalyzedQuery, hits: list[Hit], snap: Snapshot) -> list[Hit]:
+        """Re-rank the head of the list by where the question's terms meet (see rag.gate)."""
+        depth = self.settings.rerank_depth
+        w = self.settings.proximity_weight
+        head = [Hit(h.chunk_id, h.score + w * window_coverage(query, snap.lexical, snap.sentences.get(h.chunk_id)))
+                for h in hits[:depth]]
+        return sorted(head, key=lambda h: (-h.score, h.chunk_id)) + hits[depth:]
 
     def analyze(self, question: str) -> AnalyzedQuery:
         return analyze(question, self.glossary)

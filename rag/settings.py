@@ -39,8 +39,12 @@ class Settings(BaseSettings):
     retriever: RetrieverName = Field("hybrid", description="Default retriever")
     candidates: int = Field(50, ge=5, le=500, description="Candidates each retriever contributes to fusion")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant")
-    dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense ranking in fusion")
+    dense_weight: float = Field(0.5, ge=0.0, description="Weight of the dense ranking in fusion")
     bm25_weight: float = Field(1.0, ge=0.0, description="Weight of the BM25 ranking in fusion")
+    proximity_weight: float = Field(
+        0.01, ge=0.0, description="Weight of the sentence-window coverage added to fused scores (0: off)"
+    )
+    rerank_depth: int = Field(20, ge=1, le=500, description="How many fused candidates are re-ranked")
     reranker_model: str | None = Field(None, description="Optional cross-encoder model (name or path)")
     refusal_threshold: float = Field(
         0.35, ge=0.0, le=1.0, description="Evidence-gate threshold; calibrate with `rag calibrate`"

@@ -14,6 +14,7 @@ import json
 import logging
 import sqlite3
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from rag.types import Chunk
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 SNAPSHOTS = "snapshots"
 META = "meta.json"
@@ -42,6 +43,7 @@ CREATE TABLE documents (doc TEXT PRIMARY KEY, title TEXT, type TEXT, pages INTEG
 CREATE TABLE chunks (id INTEGER PRIMARY KEY, doc TEXT NOT NULL, start INTEGER NOT NULL,
                      "end" INTEGER NOT NULL, section TEXT, page INTEGER, text TEXT NOT NULL);
 CREATE INDEX chunks_doc ON chunks(doc);
+CREATE TABLE sentence_tokens (chunk_id INTEGER PRIMARY KEY, tokens TEXT NOT NULL);
 """
 
 
@@ -110,6 +112,34 @@ def verify_snapshot(path: Path) -> dict[str, Any]:
     return meta
 
 
+class SentenceTokens:
+    """Per-sentence content morphemes of chunks, read on demand from the chunk table and kept
+    in a bounded LRU: only the few passages a query ranks highly are ever needed."""
+
+    def __init__(self, db_path: Path, capacity: int = 4096) -> None:
+        self.db_path = db_path
+        self.capacity = capacity
+        self._cache: OrderedDict[int, tuple[frozenset[str], ...]] = OrderedDict()
+        self._lock = threading.Lock()
+        # Opened now, not on first use: an open handle keeps the file readable even after the
+        # snapshot is pruned, so a request in flight always finishes on its own snapshot.
+        self._con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
+        self._con.execute("SELECT count(*) FROM sentence_tokens").fetchone()
+
+    def get(self, chunk_id: int) -> tuple[frozenset[str], ...]:
+        with self._lock:
+            hit = self._cache.get(chunk_id)
+            if hit is not None:
+                self._cache.move_to_end(chunk_id)
+                return hit
+            row = self._con.execute("SELECT tokens FROM sentence_tokens WHERE chunk_id = ?", (chunk_id,)).fetchone()
+            value = tuple(frozenset(s) for s in json.loads(row[0])) if row else ()
+            self._cache[chunk_id] = value
+            if len(self._cache) > self.capacity:
+                self._cache.popitem(last=False)
+            return value
+
+
 @dataclass
 class Snapshot:
     """Everything a query needs, loaded into memory; immutable once opened."""
@@ -122,6 +152,7 @@ class Snapshot:
     dense: DenseIndex
     lexical: LexicalIndex
     embedder: Embedder
+    sentences: SentenceTokens
     stats: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -149,7 +180,11 @@ class Snapshot:
                 raise SnapshotDamaged(f"snapshot {path.name}: embedder is unreadable ({exc})") from exc
         if embedder.dim != dense.dim:
             raise SnapshotDamaged(f"snapshot {path.name}: index dim {dense.dim} != embedder dim {embedder.dim}")
-        return cls(path.name, path, meta, chunks, documents, dense, lexical, embedder)
+        try:
+            sentences = SentenceTokens(path / CHUNKS_DB)
+        except sqlite3.DatabaseError as exc:
+            raise SnapshotDamaged(f"snapshot {path.name}: {CHUNKS_DB} has no sentence table ({exc})") from exc
+        return cls(path.name, path, meta, chunks, documents, dense, lexical, embedder, sentences)
 
 
 class SnapshotStore:

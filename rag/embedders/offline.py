@@ -37,6 +37,8 @@ class OfflineEmbedder(Embedder):
         self.fit_size = fit_size
         self.id = id
         self.dim = int(svd.n_components)
+        # (features x dim), C-contiguous: sklearn's transform copies the components on every call.
+        self._projection = np.ascontiguousarray(svd.components_.T, dtype=np.float32)
 
     @classmethod
     def fit(cls, texts: Sequence[str], dim: int = 256, seed: int = 0) -> "OfflineEmbedder":
@@ -44,17 +46,20 @@ class OfflineEmbedder(Embedder):
         if len(texts) < 2:
             raise ValueError("the offline embedder needs at least two non-empty texts to fit")
         words = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=1)
-        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True, min_df=1, lowercase=True)
+        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True, min_df=2, lowercase=True)
         x = sp.hstack([words.fit_transform(content_tokens_batch(texts)), chars.fit_transform(texts)]).tocsr()
         n_components = max(2, min(dim, x.shape[0] - 1, x.shape[1] - 1))
-        svd = TruncatedSVD(n_components=n_components, random_state=seed, algorithm="randomized", n_iter=7)
+        svd = TruncatedSVD(n_components=n_components, random_state=seed, algorithm="arpack")
         svd.fit(x)
         digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:12]
         return cls(words, chars, svd, len(texts), f"offline-lsa-{n_components}-{digest}")
 
     def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         x = sp.hstack([self.words.transform(content_tokens_batch(texts)), self.chars.transform(texts)]).tocsr()
-        return normalise(self.svd.transform(x))
+        x = x.astype(np.float32)
+        if x.shape[0] == 1:  # one query: gather only the rows of its non-zero features
+            return normalise((x.data @ self._projection[x.indices])[None, :])
+        return normalise(np.asarray(x @ self._projection))
 
     def describe(self) -> dict[str, object]:
         return {**super().describe(), "fit_size": self.fit_size}
