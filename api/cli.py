@@ -160,6 +160,82 @@ def ask(
     typer.echo(f"({answer.generator}, {answer.timings_ms.get('total', 0):.0f} ms)", err=True)
 
 
+@app.command("eval")
+def eval_(
+    qa_file: Annotated[Path, typer.Argument(help="QA test set (JSONL), e.g. data/qa/testset.jsonl")],
+    as_json: JsonOpt = False,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write report.json, report.md, report.png here")] = None,
+    retriever: Annotated[Optional[str], typer.Option(help="dense, bm25 or hybrid (default RAG_RETRIEVER)")] = None,
+    k: Annotated[int, typer.Option("-k", "--k", min=5, max=50, help="Passages retrieved for the retrieval metrics")] = 10,
+) -> None:
+    """Score retrieval, answers, citations, refusals and latency on a QA test set."""
+    from rag.evaluation.report import summary_text, write_report
+    from rag.evaluation.runner import Evaluator
+    from rag.evaluation.testset import TestsetError, load_testset
+
+    settings = _settings()
+    if retriever not in (None, "dense", "bm25", "hybrid"):
+        _fail("--retriever must be dense, bm25 or hybrid")
+    try:
+        items = load_testset(qa_file)
+    except TestsetError as exc:
+        _fail(f"{qa_file}: {exc}")
+        return
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read {qa_file}: {getattr(exc, 'strerror', None) or exc}")
+        return
+    if not items:
+        _fail(f"{qa_file}: no items")
+    try:
+        report = Evaluator(settings, _pipeline(settings), k=k, retriever=retriever).run(items, source=qa_file)  # type: ignore[arg-type]
+        if out is not None:
+            write_report(report, out)
+    except RagError as exc:
+        _fail(exc.message)
+        return
+    except OSError as exc:
+        _fail(f"cannot write the report to {out}: {exc.strerror or exc}")
+        return
+    if as_json:
+        _print_json(report)
+    else:
+        typer.echo(summary_text(report))
+        if out is not None:
+            typer.echo(f"report written to {out}/report.md, report.json, report.png")
+
+
+@app.command()
+def calibrate(
+    qa_file: Annotated[Path, typer.Argument(help="QA test set (JSONL)")],
+    as_json: JsonOpt = False,
+    max_answerable_refused: Annotated[float, typer.Option(min=0.0, max=1.0, help="Refusal budget for answerable items")] = 0.05,
+) -> None:
+    """Calibrate the evidence gate's threshold on a QA set (tuning split; held-out split reported)."""
+    from rag.evaluation.calibrate import calibrate as run_calibration
+    from rag.evaluation.testset import TestsetError, load_testset
+
+    settings = _settings()
+    try:
+        items = load_testset(qa_file)
+        report = run_calibration(items, _searcher(settings), max_answerable_refused)
+    except TestsetError as exc:
+        _fail(str(exc))
+        return
+    except (OSError, RagError) as exc:
+        _fail(getattr(exc, "message", None) or str(exc))
+        return
+    if as_json:
+        _print_json(report)
+        return
+    typer.echo("threshold  tune: unans-refused ans-refused   held: unans-refused ans-refused")
+    for row in report["sweep"]:
+        t, h = row["tune"], row["held"]
+        mark = "  <-" if row["threshold"] == report["threshold"] else ""
+        typer.echo(f"{row['threshold']:>9.3f}  {t['unanswerable_refused']!s:>19} {t['answerable_refused']!s:>11}"
+                   f"   {h['unanswerable_refused']!s:>19} {h['answerable_refused']!s:>11}{mark}")
+    typer.echo(f"\nRAG_REFUSAL_THRESHOLD={report['threshold']}  (set it in the environment or .env)")
+
+
 @app.command()
 def serve(
     host: Annotated[Optional[str], typer.Option(help="Bind address (default RAG_HOST, 127.0.0.1)")] = None,

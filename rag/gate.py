@@ -11,7 +11,8 @@ typical unanswerable one. Coverage is the weighted share of concepts a passage c
 from __future__ import annotations
 
 import math
-from typing import Sequence
+import re
+from typing import Callable, Sequence
 
 from rag.lexical_index import LexicalIndex
 from rag.query import AnalyzedQuery
@@ -27,7 +28,8 @@ def concept_weights(query: AnalyzedQuery, lexical: LexicalIndex) -> list[float]:
     weights = []
     for concept in query.concepts:
         dfs = [lexical.doc_freq(t) for t in concept.alternatives if t in lexical.vocab]
-        weights.append(math.log(1 + n / max(min(dfs), 1)) if dfs else math.log(1 + n))
+        idf = math.log(1 + n / max(min(dfs), 1)) if dfs else math.log(1 + n)
+        weights.append(idf * concept.salience)
     query.weights = {c.surface: w for c, w in zip(query.concepts, weights)}
     return weights
 
@@ -56,6 +58,24 @@ def window_coverage(query: AnalyzedQuery, lexical: LexicalIndex, sentences: Sequ
     return best / total
 
 
+_QUANTITY = re.compile(
+    r"몇|얼마|언제|며칠|연도|몇\s*년|how (many|much|long|big|large|old)|what (year|size|number)|when\b|which year",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d")
+
+
+def asks_quantity(question: str) -> bool:
+    """Questions whose answer is a number or a date: the notes must state one near the terms."""
+    return bool(_QUANTITY.search(question))
+
+
+def numeric_window_coverage(query: AnalyzedQuery, lexical: LexicalIndex, sentences: Sequence[frozenset[str]]) -> float:
+    """Like window_coverage, over windows that contain a number."""
+    numeric = [s if any(_NUMBER.search(t) for t in s) else frozenset() for s in sentences]
+    return window_coverage(query, lexical, numeric)
+
+
 class EvidenceGate:
     def __init__(self, threshold: float) -> None:
         if not 0.0 <= threshold <= 1.0:
@@ -63,10 +83,14 @@ class EvidenceGate:
         self.threshold = threshold
 
     @staticmethod
-    def evidence(query: AnalyzedQuery, lexical: LexicalIndex, chunk_ids: list[int]) -> float:
+    def evidence(query: AnalyzedQuery, lexical: LexicalIndex, chunk_ids: list[int],
+                 sentences: Callable[[int], Sequence[frozenset[str]]] | None = None) -> float:
         if not query.concepts or not chunk_ids:
             return 0.0
-        return max(passage_coverage(query, lexical, cid) for cid in chunk_ids[:TOP_PASSAGES])
+        top = chunk_ids[:TOP_PASSAGES]
+        if sentences is not None and asks_quantity(query.text):
+            return max(numeric_window_coverage(query, lexical, sentences(cid)) for cid in top)
+        return max(passage_coverage(query, lexical, cid) for cid in top)
 
     def refuses(self, evidence: float) -> bool:
         return evidence < self.threshold

@@ -59,6 +59,20 @@ _CACHE_SIZE = 20000
 _cache: OrderedDict[str, list[str]] = OrderedDict()
 
 
+def tagged_content_tokens(text: str) -> list[tuple[str, str, str]]:
+    """(normalised token, tag, surface form) of the content morphemes, for question analysis."""
+    if not text.strip():
+        return []
+    with _lock:
+        toks = kiwi().tokenize(text)
+    out = []
+    for t in toks:
+        tag = t.tag.split("-")[0]
+        if tag in CONTENT_TAGS and t.form not in STOP_STEMS:
+            out.append((_norm(t.form, tag), tag, t.form))
+    return out
+
+
 def content_tokens_batch(texts: Sequence[str]) -> list[list[str]]:
     """Batch form used at ingest; a bounded LRU spares re-analysing a text seen moments ago
     (the offline embedder's fit and the chunk embeddings share most of their texts)."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from rag.glossary import Glossary
-from rag.korean import content_tokens, detect_lang
+from rag.korean import content_tokens, detect_lang, tagged_content_tokens
 
 # Words of a question's frame ("explain", "what is ...") rather than its topic.
 QUESTION_WORDS = frozenset({
@@ -22,10 +22,31 @@ _TOKEN_RE = re.compile(r"[a-z0-9]+")
 
 @dataclass(frozen=True)
 class Concept:
-    """One idea of the question, with the tokens that may stand for it in the notes."""
+    """One idea of the question, with the tokens that may stand for it in the notes.
+
+    ``salience`` scales its weight: names and numbers must be found for the notes to answer;
+    common nouns mostly; predicates ("자르다", "required") are what students paraphrase most.
+    """
 
     surface: str
     alternatives: tuple[str, ...]
+    salience: float = 1.0
+
+
+ENTITY, NOUN, PREDICATE = 1.0, 0.7, 0.3
+
+
+def salience(tag: str, form: str, lang: str) -> float:
+    if tag in ("NNP", "SN", "SH"):
+        return ENTITY
+    if tag == "SL":
+        # In an English question a capitalised or digit-bearing word is likely a name.
+        if lang == "ko" or form[:1].isupper() or any(ch.isdigit() for ch in form) or form.isupper():
+            return ENTITY
+        return NOUN
+    if tag in ("NNG", "NR"):
+        return NOUN
+    return PREDICATE
 
 
 @dataclass
@@ -42,20 +63,25 @@ class AnalyzedQuery:
 def analyze(text: str, glossary: Glossary) -> AnalyzedQuery:
     text = text.strip()
     lang = detect_lang(text)
-    base = [t for t in content_tokens(text) if t not in ENGLISH_STOP_WORDS and t not in QUESTION_WORDS]
+    tagged = [(t, tag, form) for t, tag, form in tagged_content_tokens(text)
+              if t not in ENGLISH_STOP_WORDS and t not in QUESTION_WORDS]
+    base = [t for t, _, _ in tagged]
+    sal: dict[str, float] = {}
+    for t, tag, form in tagged:
+        sal[t] = max(sal.get(t, 0.0), salience(tag, form, lang))
     concepts: list[Concept] = []
     expansions: list[str] = []
     if lang == "en":
         for word in dict.fromkeys(base):
             kos = glossary.expand_english(word)
             alts = [word] + [t for ko in kos for t in content_tokens(ko)]
-            concepts.append(Concept(word, tuple(dict.fromkeys(alts))))
+            concepts.append(Concept(word, tuple(dict.fromkeys(alts)), sal[word] if not kos else max(sal[word], NOUN)))
         phrases = glossary.expand_english(text)  # multi-word terms ("object detection")
         expansions = list(dict.fromkeys(phrases + [k for w in base for k in glossary.expand_english(w)]))
     else:
         for tok in dict.fromkeys(base):
             ens = [e for en in glossary.expand_korean(tok) for e in _TOKEN_RE.findall(en) if e not in ENGLISH_STOP_WORDS]
-            concepts.append(Concept(tok, tuple(dict.fromkeys([tok, *ens]))))
+            concepts.append(Concept(tok, tuple(dict.fromkeys([tok, *ens])), sal[tok]))
         expansions = glossary.expand_korean(text)
     extra = [t for e in expansions for t in (content_tokens(e) if lang == "en" else _TOKEN_RE.findall(e.lower()))]
     tokens = base + [t for t in extra if t not in ENGLISH_STOP_WORDS]

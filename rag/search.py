@@ -46,7 +46,7 @@ class Searcher:
         elif self.settings.proximity_weight > 0:
             fused = self._proximity(query, fused, snap)
         top = fused[:k]
-        evidence = self.gate.evidence(query, snap.lexical, [h.chunk_id for h in top])
+        evidence = self.gate.evidence(query, snap.lexical, [h.chunk_id for h in top], snap.sentences.get)
         t3 = time.perf_counter()
         passages = [Passage(snap.chunks[h.chunk_id], h.score, _ranks(h.chunk_id, rankings)) for h in top]
         timings = {"analyse": _ms(t0, t1), "retrieve": _ms(t1, t2), "gate": _ms(t2, t3), "total": _ms(t0, t3)}
