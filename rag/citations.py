@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from rag.answer import Citation, Sentence
 from rag.glossary import Glossary
-from rag.korean import content_tokens, split_sentences
+from rag.korean import content_tokens_batch, split_sentences
 from rag.query import analyze
 from rag.types import Passage
 
@@ -53,7 +53,7 @@ def support(sentence: str, passage_tokens: set[str], glossary: Glossary) -> floa
 
 def verify(text: str, passages: list[Passage], glossary: Glossary, threshold: float = SUPPORT_THRESHOLD) -> Verified:
     """Check every citation, drop the bad ones, renumber the kept ones 1..m by first use."""
-    tokens = [set(content_tokens(p.chunk.text + " " + (p.chunk.section or ""))) for p in passages]
+    tokens = [set(t) for t in content_tokens_batch([p.chunk.text + "\n" + (p.chunk.section or "") for p in passages])]
     kept: list[tuple[str, list[int], bool]] = []
     removed: list[int] = []
     for sentence in claims(text):

@@ -59,10 +59,12 @@ _CACHE_SIZE = 20000
 _cache: OrderedDict[str, list[str]] = OrderedDict()
 
 
-def tagged_content_tokens(text: str) -> list[tuple[str, str, str]]:
-    """(normalised token, tag, surface form) of the content morphemes, for question analysis."""
+@lru_cache(maxsize=4096)
+def tagged_content_tokens(text: str) -> tuple[tuple[str, str, str], ...]:
+    """(normalised token, tag, surface form) of the content morphemes, for question analysis;
+    cached, since answers re-analyse the same sentences when their citations are checked."""
     if not text.strip():
-        return []
+        return ()
     with _lock:
         toks = kiwi().tokenize(text)
     out = []
@@ -70,7 +72,7 @@ def tagged_content_tokens(text: str) -> list[tuple[str, str, str]]:
         tag = t.tag.split("-")[0]
         if tag in CONTENT_TAGS and t.form not in STOP_STEMS:
             out.append((_norm(t.form, tag), tag, t.form))
-    return out
+    return tuple(out)
 
 
 def content_tokens_batch(texts: Sequence[str]) -> list[list[str]]:
@@ -99,12 +101,30 @@ def content_tokens_batch(texts: Sequence[str]) -> list[list[str]]:
     return out
 
 
-_SENTENCE_BREAK = re.compile(r"\n+|(?<=[.?!。])\s+|(?<=[다요음함임됨])\.?\s+(?=\S)")
+# Newlines, punctuation, and the plain-form endings notes use without a period ("~다", "~음",
+# "~함"); "다음" (next) ends in 음 but starts a phrase, so it is no break.
+_SENTENCE_BREAK = re.compile(r"\n+|(?<=[.?!。])\s+|(?<=[다요음함임됨])(?<!다음)\s+(?=\S)")
 
 
 def quick_sentences(text: str) -> list[str]:
     """Line and sentence pieces by punctuation and common endings: cheap enough for indexing."""
     return [p.strip() for p in _SENTENCE_BREAK.split(text) if p and p.strip()]
+
+
+def quick_sentence_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of the pieces ``quick_sentences`` returns, whitespace trimmed."""
+    spans, pos = [], 0
+    for m in [*_SENTENCE_BREAK.finditer(text), None]:
+        end = m.start() if m else len(text)
+        a, b = pos, end
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b > a:
+            spans.append((a, b))
+        pos = m.end() if m else end
+    return spans
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:

@@ -1,7 +1,12 @@
 """The offline default: answer with the retrieved sentences that best answer the question.
 
 No model, no invention: each sentence is quoted from a passage and followed by its citation,
-in reading order, within a length limit.
+in reading order, within a length limit. A sentence scores the IDF-weighted share of the
+question's concepts it contains; concepts found only in its context (the passage's section
+title, or a heading line just before it) count half, since notes often put the subject in a
+heading ("Clova Sentiment") and the answer in the line under it. Very short lines (headings)
+are discounted, and only passages whose best sentence is close to the overall best are used,
+so the answer stays on the passage that answers.
 """
 from __future__ import annotations
 
@@ -9,13 +14,18 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from rag.generators.base import Generation
-from rag.korean import content_tokens, split_sentences
+from rag.korean import content_tokens_batch, quick_sentence_spans
 from rag.query import AnalyzedQuery
 from rag.types import Passage
 
 EN_PREAMBLE = "The notes are in Korean; the answer below is quoted from them."
 MIN_SENTENCE_CHARS = 8
-RANK_BONUS = 0.15
+FULL_LENGTH_CHARS = 30  # sentences shorter than this are scaled down (headings, labels)
+HEADING_CHARS = 40  # a line this short right before a sentence is its context
+CONTEXT_SHARE = 0.5
+RANK_BONUS = 0.05
+PASSAGE_FOCUS = 0.75  # passages whose best sentence scores below this share of the best are skipped
+SENTENCE_FOCUS = 0.3
 
 
 @dataclass(frozen=True)
@@ -36,40 +46,58 @@ class ExtractiveGenerator:
         self.max_sentences = max_sentences
 
     def _candidates(self, query: AnalyzedQuery, passages: list[Passage]) -> list[_Candidate]:
-        weights = query.weights or {c.surface: 1.0 for c in query.concepts}
+        weights = query.weights or {c.surface: c.salience for c in query.concepts}
         total = sum(weights.values()) or 1.0
+        pieces = [(i, p, quick_sentence_spans(p.chunk.text)) for i, p in enumerate(passages, start=1)]
+        texts = [p.chunk.text[a:b] for _, p, spans in pieces for a, b in spans]
+        sections = [p.chunk.section or "" for _, p, _ in pieces]
+        token_sets = iter(set(t) for t in content_tokens_batch(texts))
+        section_tokens = [set(t) for t in content_tokens_batch(sections)]
         out = []
-        for i, p in enumerate(passages, start=1):
-            text = p.chunk.text
-            for a, b in split_sentences(text):
-                sentence = text[a:b]
+        for (i, p, spans), sect in zip(pieces, section_tokens):
+            previous: set[str] = set()
+            for a, b in spans:
+                toks = next(token_sets)
+                sentence = p.chunk.text[a:b]
+                context = sect | previous
+                previous = toks if len(sentence) <= HEADING_CHARS else set()
                 if len(sentence) < MIN_SENTENCE_CHARS:
                     continue
-                toks = set(content_tokens(sentence))
-                matched = sum(weights.get(c.surface, 0.0) for c in query.concepts if any(t in toks for t in c.alternatives))
-                score = matched / total + RANK_BONUS / i
-                out.append(_Candidate(score, i, p.chunk.start + a, sentence))
+                matched = 0.0
+                for c in query.concepts:
+                    w = weights.get(c.surface, 0.0)
+                    if any(t in toks for t in c.alternatives):
+                        matched += w
+                    elif any(t in context for t in c.alternatives):
+                        matched += CONTEXT_SHARE * w
+                length = min(1.0, len(sentence) / FULL_LENGTH_CHARS)
+                out.append(_Candidate(matched / total * length + RANK_BONUS / i, i, p.chunk.start + a, sentence))
         return out
 
     def generate(self, query: AnalyzedQuery, passages: list[Passage]) -> Generation:
-        ranked = sorted(self._candidates(query, passages), key=lambda c: (-c.score, c.passage, c.start))
+        candidates = self._candidates(query, passages)
+        best = max((c.score for c in candidates), default=0.0)
+        per_passage: dict[int, float] = {}
+        for c in candidates:
+            per_passage[c.passage] = max(per_passage.get(c.passage, 0.0), c.score)
+        focus = {p for p, s in per_passage.items() if s >= PASSAGE_FOCUS * best}
+        ranked = sorted((c for c in candidates if c.passage in focus), key=lambda c: (-c.score, c.passage, c.start))
         chosen: list[_Candidate] = []
         used = 0
-        best = ranked[0].score if ranked else 0.0
         for cand in ranked:
             if len(chosen) >= self.max_sentences:
                 break
-            if chosen and (cand.score < best * 0.5 or used + len(cand.text) > self.max_chars):
+            if chosen and (cand.score < best * SENTENCE_FOCUS or used + len(cand.text) > self.max_chars):
                 continue
             if any(cand.text == c.text for c in chosen):
                 continue
             chosen.append(cand)
             used += len(cand.text)
         order = {p: r for r, p in enumerate(dict.fromkeys(c.passage for c in sorted(chosen, key=lambda c: c.passage)))}
-        chosen.sort(key=lambda c: (order[c.passage], passages[c.passage - 1].chunk.doc, c.start))
+        chosen.sort(key=lambda c: (order[c.passage], c.start))
         body = " ".join(f"{_clip(c.text, self.max_chars)} [{c.passage}]" for c in chosen)
         preamble = EN_PREAMBLE if query.lang == "en" else ""
-        return Generation(body, passages, preamble, {"sentences_considered": len(ranked)})
+        return Generation(body, passages, preamble, {"sentences_considered": len(candidates)})
 
     def stream(self, query: AnalyzedQuery, passages: list[Passage]) -> Iterator[str | Generation]:
         generation = self.generate(query, passages)
