@@ -27,7 +27,7 @@ from ingest.lock import writer_lock
 from ingest.snapshot_writer import SnapshotWriter
 
 log = logging.getLogger(__name__)
-ANALYZER = "kiwi-content-sentences-v1"
+ANALYZER = "kiwi-content-sentences-v3"
 
 
 @dataclass
@@ -80,7 +80,9 @@ class Ingestor:
     def config(self) -> dict[str, Any]:
         s = self.settings
         return {"chunk_size": s.chunk_size, "chunk_overlap": s.chunk_overlap, "cleaner": cleaning.VERSION,
-                "splitter": splitting.VERSION, "analyzer": ANALYZER}
+                "splitter": splitting.VERSION, "analyzer": ANALYZER, "embedder": s.embedder,
+                "st_model": None if s.embedder == "offline" else s.st_model,
+                "offline_dim": None if s.embedder == "st" else s.offline_dim}
 
     def sync(self, directory: Path | None = None, *, refit_embedder: bool = False,
              on_stage: Callable[[str], None] | None = None) -> IngestSummary:

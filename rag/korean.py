@@ -42,17 +42,29 @@ def _norm(form: str, tag: str) -> str:
     return form.lower() if tag in ("SL", "SH") else form
 
 
+def _content(toks) -> list[tuple[str, str, str]]:  # noqa: ANN001 - kiwipiepy Token list
+    """(token, tag, surface) of content morphemes. A noun followed by a noun-forming suffix
+    (판별+자, 생성+자) also yields the joined noun, because Kiwi splits the same word either
+    way depending on context ("판별자가" vs "판별자는")."""
+    out: list[tuple[str, str, str]] = []
+    prev = None
+    for t in toks:
+        tag = t.tag.split("-")[0]
+        if tag == "XSN" and prev is not None and prev.tag.startswith("NN") and prev.end == t.start:
+            out.append((prev.form + t.form, "NNG", prev.form + t.form))
+        if tag in CONTENT_TAGS and t.form not in STOP_STEMS:
+            out.append((_norm(t.form, tag), tag, t.form))
+        prev = t
+    return out
+
+
 def content_tokens(text: str) -> list[str]:
     """Content morphemes of ``text``, lower-cased Latin, in order (duplicates kept for BM25)."""
     if not text.strip():
         return []
     with _lock:  # Kiwi's tokenize is not documented as thread-safe
         toks = kiwi().tokenize(text)
-    return [
-        _norm(t.form, t.tag.split("-")[0])
-        for t in toks
-        if t.tag.split("-")[0] in CONTENT_TAGS and t.form not in STOP_STEMS
-    ]
+    return [t for t, _, _ in _content(toks)]
 
 
 _CACHE_SIZE = 20000
@@ -67,12 +79,7 @@ def tagged_content_tokens(text: str) -> tuple[tuple[str, str, str], ...]:
         return ()
     with _lock:
         toks = kiwi().tokenize(text)
-    out = []
-    for t in toks:
-        tag = t.tag.split("-")[0]
-        if tag in CONTENT_TAGS and t.form not in STOP_STEMS:
-            out.append((_norm(t.form, tag), tag, t.form))
-    return tuple(out)
+    return tuple(_content(toks))
 
 
 def content_tokens_batch(texts: Sequence[str]) -> list[list[str]]:
@@ -85,11 +92,7 @@ def content_tokens_batch(texts: Sequence[str]) -> list[list[str]]:
         with _lock:
             results = list(kiwi().tokenize(missing))
         for text, toks in zip(missing, results):
-            _cache[text] = [
-                _norm(t.form, t.tag.split("-")[0])
-                for t in toks
-                if t.tag.split("-")[0] in CONTENT_TAGS and t.form not in STOP_STEMS
-            ]
+            _cache[text] = [t for t, _, _ in _content(toks)]
             if len(_cache) > _CACHE_SIZE:
                 _cache.popitem(last=False)
     out = []
