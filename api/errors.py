@@ -1,12 +1,17 @@
 """Domain errors mapped to HTTP once, with one JSON shape: {"error": {"code", "message"}}."""
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag import errors
+
+log = logging.getLogger(__name__)
 
 STATUS: dict[type[errors.RagError], int] = {
     errors.InvalidInput: 422,
@@ -19,6 +24,14 @@ STATUS: dict[type[errors.RagError], int] = {
     errors.SnapshotDamaged: 503,
     errors.ModelUnavailable: 503,
 }
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_type"}
+_LOCATIONS = {"body", "query", "path", "header", "cookie"}
+
+JSON_BODY_LIMIT = 1 << 20  # questions and chat requests; uploads get RAG_MAX_UPLOAD_MB
+
+# Declared on routes (``responses=``) so /docs shows the error shape next to each status.
+ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorOut"}
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
@@ -32,19 +45,52 @@ def status_of(exc: errors.RagError) -> int:
     return 500
 
 
-def install(app: FastAPI) -> None:
+def invalid(field: str, reason: str, value: Any = None) -> RequestValidationError:
+    """A 422 for a check that needs settings (so cannot live in a schema), same shape as the rest."""
+    return RequestValidationError([{"type": "value_error", "loc": ("body", field), "msg": reason, "input": value}])
+
+
+def validation_message(exc: RequestValidationError) -> str:
+    """``field: reason`` of the first error, e.g. ``question: must not be empty``."""
+    first = exc.errors()[0] if exc.errors() else {}
+    loc = [str(p) for p in first.get("loc", ())]
+    if loc and loc[0] in _LOCATIONS:
+        loc = loc[1:]
+    reason = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
+    return f"{'.'.join(loc)}: {reason}" if loc else reason
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries for the error codes a route can return."""
+    from api.schemas import ErrorOut
+
+    return {code: {"model": ErrorOut, "description": HTTP_CODES.get(code, "error")} for code in codes}
+
+
+def too_large_message(path: str, max_upload_bytes: int) -> str:
+    if path.startswith("/documents"):
+        return f"upload larger than {max_upload_bytes / 2**20:g} MB (RAG_MAX_UPLOAD_MB)"
+    return f"request body larger than {JSON_BODY_LIMIT / 2**20:g} MB"
+
+
+def install(app: FastAPI, max_upload_bytes: int) -> None:
     @app.exception_handler(errors.RagError)
     async def _rag_error(_: Request, exc: errors.RagError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, exc.message), status_code=status_of(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        message = f"{where}: {first.get('msg', 'invalid request')}" if where else str(first.get("msg", "invalid request"))
-        return JSONResponse(error_body("validation_error", message), status_code=422)
+        return JSONResponse(error_body("validation_error", validation_message(exc)), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        message = str(exc.detail)
+        if exc.status_code == 413:  # raised by the request-body limit while the body streams in
+            message = too_large_message(request.url.path, max_upload_bytes)
+        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(error_body("internal_error", f"internal error: {type(exc).__name__}"), status_code=500)

@@ -85,11 +85,15 @@ class Ingestor:
                 "offline_dim": None if s.embedder == "st" else s.offline_dim}
 
     def sync(self, directory: Path | None = None, *, refit_embedder: bool = False,
-             on_stage: Callable[[str], None] | None = None) -> IngestSummary:
+             on_stage: Callable[[str], None] | None = None, prepare: Callable[[], None] | None = None) -> IngestSummary:
+        """Sync the index with ``directory``. ``prepare`` runs under the writer lock before
+        anything is read: the place to change files so that no other writer interleaves."""
         started = time.perf_counter()
         directory = Path(directory or self.settings.notes_dir)
         summary = IngestSummary()
         with writer_lock(self.index_dir):
+            if prepare is not None:
+                prepare()
             self._sync(directory, summary, refit_embedder, on_stage or (lambda _s: None))
         summary.seconds = round(time.perf_counter() - started, 3)
         log.info(summary.line())
@@ -117,13 +121,13 @@ class Ingestor:
         stage("split")
         chunks = self._split(docs)
         stage("embed")
-        embedder = choose_embedder(self.settings, self.index_dir, docs, chunks, refit=refit)
         cache = EmbeddingCache(self.index_dir / "cache.sqlite")
         try:
             inputs = [embed_input(c) for c in chunks]
             hashes = [text_hash(t) for t in inputs]
+            sentences = self._tokens(cache, inputs, hashes)  # first: the embedder reuses the analysis
+            embedder = choose_embedder(self.settings, self.index_dir, docs, chunks, refit=refit)
             vectors, summary.embedded = self._embed(cache, embedder, inputs, hashes)
-            sentences = self._tokens(cache, inputs, hashes)
         finally:
             cache.close()
         stage("write")

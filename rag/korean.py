@@ -67,7 +67,7 @@ def content_tokens(text: str) -> list[str]:
     return [t for t, _, _ in _content(toks)]
 
 
-_CACHE_SIZE = 20000
+_CACHE_SIZE = 50000
 _cache: OrderedDict[str, list[str]] = OrderedDict()
 
 
@@ -128,6 +128,18 @@ def quick_sentence_spans(text: str) -> list[tuple[int, int]]:
             spans.append((a, b))
         pos = m.end() if m else end
     return spans
+
+
+def content_tokens_by_sentence(texts: Sequence[str]) -> list[list[str]]:
+    """Content morphemes of each text, analysed sentence by sentence: a sentence shared by
+    several texts (a chunk and its overlap, a line and its chunk) is analysed once."""
+    pieces = [quick_sentences(t) for t in texts]
+    flat = content_tokens_batch([p for ps in pieces for p in ps])
+    out, pos = [], 0
+    for ps in pieces:
+        out.append([tok for toks in flat[pos : pos + len(ps)] for tok in toks])
+        pos += len(ps)
+    return out
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:

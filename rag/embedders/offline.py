@@ -19,9 +19,10 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from rag.embedders.base import Embedder, Kind, normalise
-from rag.korean import content_tokens_batch
+from rag.korean import content_tokens_by_sentence
 
 MODEL_FILE = "lsa.joblib"
+MAX_SVD_SAMPLES = 3000
 INFO_FILE = "embedder.json"
 
 
@@ -47,15 +48,19 @@ class OfflineEmbedder(Embedder):
             raise ValueError("the offline embedder needs at least two non-empty texts to fit")
         words = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=1)
         chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True, min_df=2, lowercase=True)
-        x = sp.hstack([words.fit_transform(content_tokens_batch(texts)), chars.fit_transform(texts)]).tocsr()
+        x = sp.hstack([words.fit_transform(content_tokens_by_sentence(texts)), chars.fit_transform(texts)]).tocsr()
         n_components = max(2, min(dim, x.shape[0] - 1, x.shape[1] - 1))
-        svd = TruncatedSVD(n_components=n_components, random_state=seed, algorithm="arpack")
+        if x.shape[0] > MAX_SVD_SAMPLES:  # the topic space of a large corpus shows in a sample
+            rows = np.random.default_rng(seed).choice(x.shape[0], MAX_SVD_SAMPLES, replace=False)
+            x = x[np.sort(rows)]
+        svd = TruncatedSVD(n_components=n_components, random_state=seed, algorithm="randomized", n_iter=3,
+                           power_iteration_normalizer="QR")
         svd.fit(x)
         digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:12]
         return cls(words, chars, svd, len(texts), f"offline-lsa-{n_components}-{digest}")
 
     def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
-        x = sp.hstack([self.words.transform(content_tokens_batch(texts)), self.chars.transform(texts)]).tocsr()
+        x = sp.hstack([self.words.transform(content_tokens_by_sentence(texts)), self.chars.transform(texts)]).tocsr()
         x = x.astype(np.float32)
         if x.shape[0] == 1:  # one query: gather only the rows of its non-zero features
             return normalise((x.data @ self._projection[x.indices])[None, :])

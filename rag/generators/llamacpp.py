@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -51,6 +52,8 @@ class LlamaCppGenerator:
         self.n_ctx = int(self.llm.n_ctx())
         self.max_tokens = min(settings.llm_max_tokens, self.n_ctx // 2)
         self.temperature = settings.llm_temperature
+        # One llama.cpp context serves one generation at a time; concurrent calls would corrupt it.
+        self._lock = threading.Lock()
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
@@ -78,19 +81,22 @@ class LlamaCppGenerator:
         return messages, kept, info
 
     def generate(self, query: AnalyzedQuery, passages: list[Passage]) -> Generation:
-        messages, kept, info = self.pack(query, passages)
-        out = self.llm.create_chat_completion(messages=messages, max_tokens=self.max_tokens, temperature=self.temperature)
+        with self._lock:
+            messages, kept, info = self.pack(query, passages)
+            out = self.llm.create_chat_completion(messages=messages, max_tokens=self.max_tokens,
+                                                  temperature=self.temperature)
         text = out["choices"][0]["message"].get("content") or ""
         info["completion_tokens"] = out.get("usage", {}).get("completion_tokens")
         return Generation(text.strip(), kept, "", info)
 
     def stream(self, query: AnalyzedQuery, passages: list[Passage]) -> Iterator[str | Generation]:
-        messages, kept, info = self.pack(query, passages)
-        pieces: list[str] = []
-        for chunk in self.llm.create_chat_completion(messages=messages, max_tokens=self.max_tokens,
-                                                     temperature=self.temperature, stream=True):
-            piece = chunk["choices"][0].get("delta", {}).get("content")
-            if piece:
-                pieces.append(piece)
-                yield piece
+        with self._lock:  # held until the stream ends or its consumer closes it
+            messages, kept, info = self.pack(query, passages)
+            pieces: list[str] = []
+            for chunk in self.llm.create_chat_completion(messages=messages, max_tokens=self.max_tokens,
+                                                         temperature=self.temperature, stream=True):
+                piece = chunk["choices"][0].get("delta", {}).get("content")
+                if piece:
+                    pieces.append(piece)
+                    yield piece
         yield Generation("".join(pieces).strip(), kept, "", info)

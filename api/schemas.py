@@ -1,0 +1,186 @@
+"""Request and response schemas: they validate input and give /docs its shapes and examples.
+
+The core returns plain dataclasses (``Answer.to_dict()``, ``SearchResult.to_dict()``,
+``IngestSummary.to_dict()``); these models mirror them so the OpenAPI document is exact.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Retriever = Literal["dense", "bm25", "hybrid"]
+
+CITATION_EXAMPLE = {
+    "n": 1, "doc": "000_6894a9c6475e8976.txt", "section": "YOLO란", "page": None, "start": 5, "end": 368,
+    "quote": "CNN 기반 대표적인 단일 단계 방식의 객체 탐지 알고리즘이다.", "supported": True,
+}
+ANSWER_EXAMPLE = {
+    "answer": "YOLO는 CNN 기반 대표적인 단일 단계 방식의 객체 탐지 알고리즘이다. [1]",
+    "refused": False,
+    "generator": "extractive",
+    "citations": [CITATION_EXAMPLE],
+    "sentences": [{"text": "YOLO는 CNN 기반 대표적인 단일 단계 방식의 객체 탐지 알고리즘이다. [1]", "citations": [1],
+                   "unsupported": False}],
+    "timings_ms": {"retrieval": 15.2, "generation": 31.0, "total": 46.2},
+    "lang": "ko",
+    "debug": {"evidence": 1.0},
+}
+SUMMARY_EXAMPLE = {
+    "added": 1, "updated": 0, "removed": 0, "unchanged": 5, "failed": [], "chunks": 140, "embedded": 9,
+    "snapshot": "20260101T120000000000-ab12cd", "published": True, "embedder": "offline-lsa-256-a58f66ae8552",
+    "seconds": 1.8, "document": "yolo-notes.md",
+}
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+class AskRequest(BaseModel):
+    """A question; its maximum length is the ``RAG_MAX_QUESTION_CHARS`` setting (checked per app)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"question": "YOLO는 객체 탐지를 몇 단계로 처리하는 알고리즘이야?"},
+        {"question": "What is BERT?", "k": 3, "retriever": "hybrid"},
+    ]})
+
+    question: str = Field(..., description="The question, in Korean or English")
+    k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (default RAG_TOP_K)")
+    retriever: Retriever | None = Field(None, description="dense, bm25 or hybrid (default RAG_RETRIEVER)")
+
+    _check = field_validator("question")(_not_blank)
+
+
+class CitationOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [CITATION_EXAMPLE]})
+
+    n: int = Field(..., description="The number used as [n] in the answer text")
+    doc: str = Field(..., description="Document id (path relative to the notes directory)")
+    section: str | None
+    page: int | None
+    start: int = Field(..., description="Offset of the quoted passage in the document as loaded")
+    end: int
+    quote: str = Field(..., description="The passage the citation points at")
+    supported: bool = True
+
+
+class SentenceOut(BaseModel):
+    text: str
+    citations: list[int]
+    unsupported: bool
+
+
+class AnswerOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ANSWER_EXAMPLE]})
+
+    answer: str = Field(..., description="Answer text with inline [n] citations, or the refusal")
+    refused: bool = Field(..., description="True when the notes do not cover the question")
+    generator: str
+    citations: list[CitationOut]
+    sentences: list[SentenceOut]
+    timings_ms: dict[str, float]
+    lang: str
+    debug: dict[str, Any]
+
+
+class PassageOut(BaseModel):
+    doc: str
+    section: str | None
+    page: int | None
+    start: int
+    end: int
+    text: str
+    score: float
+    ranks: dict[str, dict[str, float]]
+
+
+class SearchOut(BaseModel):
+    """The same object as ``rag search --json``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "refused": False, "evidence": 1.0,
+        "passages": [{"doc": "000_6894a9c6475e8976.txt", "section": "YOLO란", "page": None, "start": 5, "end": 368,
+                      "text": "YOLO란 ...", "score": 0.0325, "ranks": {"dense": {"rank": 1, "score": 0.61},
+                                                                      "bm25": {"rank": 2, "score": 7.3}}}],
+        "timings_ms": {"analyse": 0.3, "retrieve": 15.1, "gate": 0.1, "total": 15.5},
+    }]})
+
+    refused: bool
+    evidence: float
+    passages: list[PassageOut]
+    timings_ms: dict[str, float]
+
+
+class DocumentOut(BaseModel):
+    id: str = Field(..., description="Path relative to the notes directory; use it in PUT/DELETE /documents/{id}")
+    title: str | None
+    type: str = Field(..., description="txt, md, pdf or html")
+    pages: int | None = Field(None, description="Page count (PDF only)")
+    chunks: int
+    hash: str = Field(..., description="SHA-256 of the file's bytes")
+    size: int | None = None
+    updated: str | None = Field(None, description="When this content was first indexed (UTC, ISO 8601)")
+
+
+class DocumentList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "snapshot": "20260101T120000000000-ab12cd",
+        "documents": [{"id": "000_6894a9c6475e8976.txt", "title": "Object Detection", "type": "txt", "pages": None,
+                       "chunks": 28, "hash": "9338bf15...", "size": 20139, "updated": "2026-01-01T12:00:00+00:00"}],
+    }]})
+
+    snapshot: str
+    documents: list[DocumentOut]
+
+
+class IngestSummaryOut(BaseModel):
+    """The ingest summary (as ``rag ingest --json``), plus the document a write was about."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [SUMMARY_EXAMPLE]})
+
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+    failed: list[dict[str, str]]
+    chunks: int
+    embedded: int
+    snapshot: str | None
+    published: bool
+    embedder: str | None
+    seconds: float
+    document: str | None = Field(None, description="The uploaded, replaced or deleted document id")
+
+
+class HealthOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "status": "ok", "snapshot": "20260101T120000000000-ab12cd", "documents": 5, "chunks": 131,
+        "embedder": "offline-lsa-256-a58f66ae8552", "generator": "extractive", "damaged": {}, "worker": 4242,
+    }]})
+
+    status: Literal["ok", "no_index"]
+    message: str | None = None
+    snapshot: str | None
+    documents: int
+    chunks: int
+    embedder: str | None
+    generator: str | None
+    damaged: dict[str, str] = Field(..., description="Snapshots that failed to open, with the reason")
+    worker: int = Field(..., description="Process id of the worker that answered (one per --workers)")
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(..., description="Machine-readable error code")
+    message: str = Field(..., description="What went wrong and, where it helps, what to do")
+
+
+class ErrorOut(BaseModel):
+    """The one error shape of every route."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"error": {"code": "not_found", "message": "unknown document 'x.md'"}}]})
+
+    error: ErrorBody

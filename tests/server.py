@@ -1,0 +1,155 @@
+"""A real uvicorn server on 127.0.0.1 for integration tests, over a private copy of the notes."""
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+
+from rag.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTES = ROOT / "data" / "notes"
+ADMIN_TOKEN = "test-admin-token-123"
+
+
+@dataclass
+class Server:
+    url: str
+    notes_dir: Path
+    index_dir: Path
+    process: subprocess.Popen
+    log: Path
+
+    def client(self, **kw: object) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=60, **kw)  # type: ignore[arg-type]
+
+    def admin(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def settings_for(root: Path) -> Settings:
+    return Settings(notes_dir=root / "notes", index_dir=root / "index", embedder="offline",  # type: ignore[call-arg]
+                    _env_file=None)
+
+
+@lru_cache(maxsize=1)
+def _template() -> Path:
+    """The real notes and their index, built once per test process (an ingest takes seconds)."""
+    from ingest.pipeline import Ingestor
+
+    root = Path(tempfile.mkdtemp(prefix="rag-api-template-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    shutil.copytree(NOTES, root / "notes")
+    summary = Ingestor(settings_for(root), progress=False).sync()
+    assert summary.published and not summary.failed, summary
+    return root
+
+
+def build_index(root: Path) -> Settings:
+    """A private copy of the real notes and their index under ``root`` (tests may change it)."""
+    template = _template()
+    shutil.copytree(template / "notes", root / "notes")
+    shutil.copytree(template / "index", root / "index", ignore=shutil.ignore_patterns(".ingest.lock"))
+    return settings_for(root)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def run_server(settings: Settings, *, admin_token: str | None = ADMIN_TOKEN, workers: int = 1,
+               env: dict[str, str] | None = None, timeout: float = 60) -> Iterator[Server]:
+    """Start ``uvicorn api.app:app_from_env --factory``, wait for /health, stop it afterwards."""
+    port = free_port()
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    child_env.update({
+        "RAG_NOTES_DIR": str(settings.notes_dir), "RAG_INDEX_DIR": str(settings.index_dir),
+        "RAG_EMBEDDER": "offline", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+        "PYTHONPATH": str(ROOT),
+    })
+    if admin_token:
+        child_env["RAG_ADMIN_TOKEN"] = admin_token
+    child_env.update(env or {})
+    cmd = [sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory", "--host", "127.0.0.1",
+           "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    log = Path(tempfile.mkstemp(prefix="uvicorn-", suffix=".log")[1])
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=out, stderr=subprocess.STDOUT)
+    server = Server(f"http://127.0.0.1:{port}", Path(settings.notes_dir), Path(settings.index_dir), proc, log)
+    try:
+        _wait_ready(server, timeout)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_ready(server: Server, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"uvicorn exited with {server.process.returncode}:\n{server.output()}")
+        try:
+            if httpx.get(server.url + "/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"uvicorn did not answer /health within {timeout:.0f}s:\n{server.output()}")
+
+
+def parse_sse(body: str) -> list[tuple[str, str]]:
+    """(event, data) pairs of a text/event-stream body; asserts every frame is well formed."""
+    assert body.endswith("\n\n"), "an SSE body ends with a blank line"
+    events = []
+    for frame in body.split("\n\n")[:-1]:
+        event, data = "message", []
+        for line in frame.split("\n"):
+            if line.startswith(":"):
+                continue  # keep-alive comment
+            field, sep, value = line.partition(":")
+            assert sep, f"malformed SSE line {line!r}"
+            value = value[1:] if value.startswith(" ") else value
+            if field == "event":
+                event = value
+            elif field == "data":
+                data.append(value)
+            else:
+                raise AssertionError(f"unexpected SSE field {field!r}")
+        if data:
+            events.append((event, "\n".join(data)))
+    return events
+
+
+def assert_error(r: httpx.Response, status: int, code: str | None = None, mentions: str | None = None) -> dict:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    body = r.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
+    if code:
+        assert body["error"]["code"] == code, body
+    if mentions:
+        assert mentions in body["error"]["message"], body
+    return body["error"]
