@@ -27,7 +27,7 @@ from ingest.lock import writer_lock
 from ingest.snapshot_writer import SnapshotWriter
 
 log = logging.getLogger(__name__)
-ANALYZER = "kiwi-content-sentences-v3"
+ANALYZER = "kiwi-content-sentences-v4"
 
 
 @dataclass

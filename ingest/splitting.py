@@ -15,13 +15,13 @@ from rag.types import Chunk
 
 from ingest.loaders import LoadedDocument
 
-VERSION = 2
+VERSION = 3
 
 SEPARATORS = [
     r"\n[ \t\u00a0]*\n",  # paragraphs
     r"\n",
     r"(?<=[.?!。])\s+",  # sentence ends with punctuation
-    r"(?<=[다요음함임됨죠까])\s+",  # Korean sentence endings without a period
+    r"(?<=[\uac00-\ud7a3][다요죠까])\s+",  # Korean sentence endings without a period
     r"(?<=[,;:)\]])\s+",
     r"\s+",
     "",

@@ -104,9 +104,9 @@ def content_tokens_batch(texts: Sequence[str]) -> list[list[str]]:
     return out
 
 
-# Newlines, punctuation, and the plain-form endings notes use without a period ("~다", "~음",
-# "~함"); "다음" (next) ends in 음 but starts a phrase, so it is no break.
-_SENTENCE_BREAK = re.compile(r"\n+|(?<=[.?!。])\s+|(?<=[다요음함임됨])(?<!다음)\s+(?=\S)")
+# Newlines, punctuation, and the plain-form ending "~다" that notes often use without a period
+# (only at the end of a word: "다양한" and "다음" start with 다 and are no break).
+_SENTENCE_BREAK = re.compile(r"\n+|(?<=[.?!。])\s+|(?<=[\uac00-\ud7a3]다)\s+(?=\S)")
 
 
 def quick_sentences(text: str) -> list[str]:

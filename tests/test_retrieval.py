@@ -22,9 +22,10 @@ def test_same_noun_with_different_particles_meets() -> None:
 
 
 def test_quick_sentence_spans_are_exact() -> None:
-    text = "YOLO란\n\nCNN 기반 알고리즘이다. 실시간으로 탐지함 빠르다!\n- 항목"
+    text = "YOLO란\n\nCNN 기반 알고리즘이다. 실시간으로 탐지한다 다음 책임 소재가 빠르다!\n- 항목"
     spans = quick_sentence_spans(text)
-    assert [text[a:b] for a, b in spans] == ["YOLO란", "CNN 기반 알고리즘이다.", "실시간으로 탐지함", "빠르다!", "- 항목"]
+    assert [text[a:b] for a, b in spans] == ["YOLO란", "CNN 기반 알고리즘이다.", "실시간으로 탐지한다",
+                                             "다음 책임 소재가 빠르다!", "- 항목"]
 
 
 def test_rrf_on_hand_made_rankings() -> None:

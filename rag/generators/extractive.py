@@ -5,8 +5,8 @@ in reading order, within a length limit. A sentence scores the IDF-weighted shar
 question's concepts it contains; concepts found only in its context (the passage's section
 title, or a heading line just before it) count half, since notes often put the subject in a
 heading ("Clova Sentiment") and the answer in the line under it. Very short lines (headings)
-are discounted, and only passages whose best sentence is close to the overall best are used,
-so the answer stays on the passage that answers.
+are discounted, and a further passage is quoted only when it covers concepts the first did not,
+so the answer stays on the passages that answer.
 """
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ FULL_LENGTH_CHARS = 30  # sentences shorter than this are scaled down (headings,
 HEADING_CHARS = 40  # a line this short right before a sentence is its context
 CONTEXT_SHARE = 0.5
 RANK_BONUS = 0.05
-PASSAGE_FOCUS = 0.75  # passages whose best sentence scores below this share of the best are skipped
-SENTENCE_FOCUS = 0.3
+SENTENCE_FOCUS = 0.3  # sentences scoring below this share of the best are not quoted
+NEW_COVERAGE = 0.2  # share of the question's weight a sentence from another passage must add
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class _Candidate:
     passage: int  # 1-based passage number
     start: int  # offset in the document, for reading order
     text: str
+    concepts: frozenset[str]  # concepts the sentence itself contains
 
 
 class ExtractiveGenerator:
@@ -64,36 +65,46 @@ class ExtractiveGenerator:
                 if len(sentence) < MIN_SENTENCE_CHARS:
                     continue
                 matched = 0.0
+                own = []
                 for c in query.concepts:
                     w = weights.get(c.surface, 0.0)
                     if any(t in toks for t in c.alternatives):
                         matched += w
+                        own.append(c.surface)
                     elif any(t in context for t in c.alternatives):
                         matched += CONTEXT_SHARE * w
                 length = min(1.0, len(sentence) / FULL_LENGTH_CHARS)
-                out.append(_Candidate(matched / total * length + RANK_BONUS / i, i, p.chunk.start + a, sentence))
+                out.append(_Candidate(matched / total * length + RANK_BONUS / i, i, p.chunk.start + a, sentence,
+                                      frozenset(own)))
         return out
 
     def generate(self, query: AnalyzedQuery, passages: list[Passage]) -> Generation:
+        """Best sentence first; then more from the passages already used (explanations run over
+        several lines), and from another passage only when it adds concepts not yet covered
+        (questions about two things), so citations stay on the passages that answer."""
         candidates = self._candidates(query, passages)
-        best = max((c.score for c in candidates), default=0.0)
-        per_passage: dict[int, float] = {}
-        for c in candidates:
-            per_passage[c.passage] = max(per_passage.get(c.passage, 0.0), c.score)
-        focus = {p for p, s in per_passage.items() if s >= PASSAGE_FOCUS * best}
-        ranked = sorted((c for c in candidates if c.passage in focus), key=lambda c: (-c.score, c.passage, c.start))
+        weights = query.weights or {c.surface: c.salience for c in query.concepts}
+        total = sum(weights.values()) or 1.0
+        ranked = sorted(candidates, key=lambda c: (-c.score, c.passage, c.start))
+        best = ranked[0].score if ranked else 0.0
         chosen: list[_Candidate] = []
+        covered: set[str] = set()
         used = 0
         for cand in ranked:
             if len(chosen) >= self.max_sentences:
                 break
-            if chosen and (cand.score < best * SENTENCE_FOCUS or used + len(cand.text) > self.max_chars):
-                continue
-            if any(cand.text == c.text for c in chosen):
-                continue
+            if chosen:
+                if cand.score < best * SENTENCE_FOCUS or used + len(cand.text) > self.max_chars:
+                    continue
+                if any(cand.text == c.text for c in chosen):
+                    continue
+                new = sum(weights.get(c, 0.0) for c in cand.concepts - covered) / total
+                if cand.passage not in {c.passage for c in chosen} and new < NEW_COVERAGE:
+                    continue
             chosen.append(cand)
+            covered |= cand.concepts
             used += len(cand.text)
-        order = {p: r for r, p in enumerate(dict.fromkeys(c.passage for c in sorted(chosen, key=lambda c: c.passage)))}
+        order = {p: r for r, p in enumerate(dict.fromkeys(c.passage for c in chosen))}
         chosen.sort(key=lambda c: (order[c.passage], c.start))
         body = " ".join(f"{_clip(c.text, self.max_chars)} [{c.passage}]" for c in chosen)
         preamble = EN_PREAMBLE if query.lang == "en" else ""
