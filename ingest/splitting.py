@@ -15,7 +15,7 @@ from rag.types import Chunk
 
 from ingest.loaders import LoadedDocument
 
-VERSION = 3
+VERSION = 4
 
 SEPARATORS = [
     r"\n[ \t\u00a0]*\n",  # paragraphs
@@ -86,6 +86,14 @@ class Chunker:
 
     def split(self, doc: LoadedDocument, boilerplate: list[tuple[int, int]]) -> list[Chunk]:
         headings = [h for h in find_headings(doc.text) if not any(a <= h.start < b for a, b in boilerplate)]
+        # A blog export puts site chrome between posts: a heading never carries across it, and a
+        # post whose title line is too long to look like a heading is titled by that first line.
+        for _, b in _join_blank_gaps(doc.text, boilerplate):
+            if not any(b <= h.start < b + 2 for h in headings):
+                title = _title_line(doc.text, b)
+                if title:
+                    headings.append(Heading(b, title))
+        headings.sort(key=lambda h: h.start)
         cuts = sorted({h.start for h in headings} | {p.start for p in doc.pages} | {b for _, b in boilerplate})
         chunks: list[Chunk] = []
         segments = _merge_small(_segments(len(doc.text), boilerplate, cuts), {p.start for p in doc.pages}, self.chunk_size)
@@ -93,8 +101,9 @@ class Chunker:
             seg = doc.text[seg_start:seg_end]
             if len(seg.strip()) < MIN_CHUNK_CHARS:
                 continue
-            section = _section_at(headings, seg_start)
-            page = _page_at(doc, seg_start)
+            first = seg_start + len(seg) - len(seg.lstrip())  # where its text starts: a heading may
+            section = _section_at(headings, first)  # follow the blank line the segment starts with
+            page = _page_at(doc, first)
             for start, piece in self._pieces(seg):
                 a = seg_start + start
                 if len(piece.strip()) < MIN_CHUNK_CHARS:
@@ -143,6 +152,26 @@ def _merge_small(segments: list[tuple[int, int]], hard: set[int], limit: int) ->
         else:
             out.append((a, b))
     return out
+
+
+def _join_blank_gaps(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Boilerplate spans separated only by blank lines, as one block."""
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        if out and not text[out[-1][1] : a].strip():
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+def _title_line(text: str, pos: int) -> str | None:
+    """The first non-blank line at ``pos`` when it reads like a title (short, no sentence end)."""
+    rest = text[pos : pos + 400].lstrip()
+    line = rest.split("\n", 1)[0].strip().replace("\u00a0", " ")
+    if 2 <= len(line) <= 80 and not _SENTENCE_END.search(line) and not _NOT_HEADING_START.match(line):
+        return line
+    return None
 
 
 def _section_at(headings: list[Heading], pos: int) -> str | None:
