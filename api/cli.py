@@ -78,6 +78,15 @@ def _searcher(settings: Settings):  # noqa: ANN202 - local factory
     return Searcher(settings, live.get, reranker=load_reranker(settings.reranker_model))
 
 
+def _check_question(question: str, retriever: str | None, settings: Settings) -> None:
+    if retriever not in (None, "dense", "bm25", "hybrid"):
+        _fail("--retriever must be dense, bm25 or hybrid")
+    if not question.strip():
+        _fail("the question is empty")
+    if len(question) > settings.max_question_chars:
+        _fail(f"the question is longer than {settings.max_question_chars} characters")
+
+
 @app.command()
 def search(
     question: Annotated[str, typer.Argument(help="The question")],
@@ -87,10 +96,7 @@ def search(
 ) -> None:
     """Ranked passages for a question, with each retriever's rank and the gate's verdict."""
     settings = _settings()
-    if retriever not in (None, "dense", "bm25", "hybrid"):
-        _fail("--retriever must be dense, bm25 or hybrid")
-    if not question.strip():
-        _fail("the question is empty")
+    _check_question(question, retriever, settings)
     try:
         result = _searcher(settings).run(question, k, retriever)  # type: ignore[arg-type]
     except RagError as exc:
@@ -125,12 +131,7 @@ def ask(
 ) -> None:
     """Answer a question from the notes with verified citations."""
     settings = _settings()
-    if retriever not in (None, "dense", "bm25", "hybrid"):
-        _fail("--retriever must be dense, bm25 or hybrid")
-    if not question.strip():
-        _fail("the question is empty")
-    if len(question) > settings.max_question_chars:
-        _fail(f"the question is longer than {settings.max_question_chars} characters")
+    _check_question(question, retriever, settings)
     try:
         pipeline = _pipeline(settings)
         if stream and not as_json:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from rag.answer import Citation, Sentence
 from rag.glossary import Glossary
-from rag.korean import content_tokens_batch, split_sentences
+from rag.korean import content_tokens_batch, quick_sentence_spans
 from rag.query import analyze
 from rag.types import Passage
 
@@ -39,7 +39,7 @@ def claims(text: str) -> list[str]:
         pos = m.end()
     tail = text[pos:]
     if tail.strip():
-        out.extend(tail[a:b] for a, b in split_sentences(tail))
+        out.extend(tail[a:b] for a, b in quick_sentence_spans(tail))
     return [c.strip() for c in out if c.strip()]
 
 

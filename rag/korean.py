@@ -9,7 +9,7 @@ import re
 import threading
 from collections import OrderedDict
 from functools import lru_cache
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from kiwipiepy import Kiwi
 
@@ -140,29 +140,3 @@ def content_tokens_by_sentence(texts: Sequence[str]) -> list[list[str]]:
         out.append([tok for toks in flat[pos : pos + len(ps)] for tok in toks])
         pos += len(ps)
     return out
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans ``(start, end)`` into ``text``; Kiwi knows Korean endings without periods."""
-    spans: list[tuple[int, int]] = []
-    for line_start, line in _lines(text):
-        if not line.strip():
-            continue
-        with _lock:
-            sents = kiwi().split_into_sents(line)
-        for s in sents:
-            a, b = line_start + s.start, line_start + s.end
-            while a < b and text[a].isspace():
-                a += 1
-            while b > a and text[b - 1].isspace():
-                b -= 1
-            if b > a:
-                spans.append((a, b))
-    return spans
-
-
-def _lines(text: str) -> Iterable[tuple[int, str]]:
-    pos = 0
-    for line in text.splitlines(keepends=True):
-        yield pos, line
-        pos += len(line)
