@@ -38,7 +38,10 @@ browser:
 test: install browser
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Benchmarks (numbers, never pass/fail on time): the bench extra first, torch kept pinned.
 bench: index
+	$(BIN)/python -c 'import langchain_community, rank_bm25, pyinstrument' 2>/dev/null && test -x $(BIN)/py-spy \
+		|| $(BIN)/python -m pip install -q -c constraints.txt -e '.[test,bench]'
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.run_all
 
 clean-index:
