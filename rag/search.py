@@ -43,7 +43,7 @@ class Searcher:
         t2 = time.perf_counter()
         if self.reranker is not None:
             fused = self.reranker.rerank(query.text, fused[: self.settings.candidates], snap)
-        elif self.settings.proximity_weight > 0:
+        elif name == "hybrid" and self.settings.proximity_weight > 0:  # on the RRF scale only
             fused = self._proximity(query, fused, snap)
         top = fused[:k]
         evidence = self.gate.evidence(query, snap.lexical, [h.chunk_id for h in top], snap.sentences.get)
