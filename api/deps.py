@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hmac
+import unicodedata
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Response
@@ -47,9 +48,15 @@ def require_admin(request: Request,
         raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
 
 
+def _blank(text: str) -> bool:
+    """Nothing a reader could see: whitespace, control and format characters (zero-width spaces)."""
+    return all(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in text)
+
+
 def check_question(question: str, settings: Settings, field: str = "question") -> str:
-    """Empty and over-long questions are 422s; the length limit is a setting, so it is checked here."""
-    if not question.strip():
+    """Empty (or invisible) and over-long questions are 422s; the length limit is a setting, so
+    it is checked here."""
+    if _blank(question):
         raise invalid(field, "must not be empty", question)
     if len(question) > settings.max_question_chars:
         raise invalid(field, f"longer than {settings.max_question_chars} characters (RAG_MAX_QUESTION_CHARS)")

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import threading
+import unicodedata
 import uuid
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Callable
@@ -25,18 +26,28 @@ from rag.settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_NAME_BYTES = 200
+MAX_ID_BYTES = 1024
+# Bidirectional overrides can make "evil.txt.exe" display as something else: no place in a name.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 READ_CHUNK = 1 << 20
 BUSY = "another document change or ingest is running; try again when it has finished"
 Undo = Callable[[], None]
 
 
+def _has_controls(name: str) -> bool:
+    """C0/C1 controls, DEL, lone surrogates (undecodable bytes) and bidirectional overrides."""
+    return any(unicodedata.category(ch) in ("Cc", "Cs") or ch in BIDI_CONTROLS for ch in name)
+
+
 def upload_name(filename: str | None) -> str:
-    """The document id of an upload: its base name, refused when it could escape the notes dir."""
+    """The document id of an upload: its base name, refused when it could escape the notes dir.
+    Unicode names are kept, in NFC, so a name typed on macOS (NFD) is the same document."""
     name = (filename or "").strip()
     if not name:
         raise InvalidInput("file: the upload has no file name")
-    if "\x00" in name or any(ord(ch) < 32 for ch in name):
+    if _has_controls(name):
         raise InvalidInput("file: the file name contains control characters")
+    name = unicodedata.normalize("NFC", name)
     parts = re.split(r"[\\/]", name)
     if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts:
         raise InvalidInput("file: the file name must not be an absolute path or contain '..'")
@@ -139,9 +150,10 @@ class DocumentService:
     def _path_of(self, doc_id: str) -> Path:
         """The file of a document id, refusing ids that could leave the notes directory."""
         pure = PurePosixPath(doc_id)
-        if (not doc_id or "\x00" in doc_id or "\\" in doc_id or pure.is_absolute()
-                or any(p in ("..", ".") or p.startswith(".") for p in pure.parts)):
-            raise InvalidInput(f"id: {doc_id!r} is not a document id")
+        if (not doc_id or _has_controls(doc_id) or "\\" in doc_id or pure.is_absolute()
+                or len(doc_id.encode("utf-8")) > MAX_ID_BYTES
+                or any(p in ("..", ".") or p.startswith(".") or len(p.encode("utf-8")) > 255 for p in pure.parts)):
+            raise InvalidInput(f"id: {doc_id[:100]!r} is not a document id")
         path = self.notes_dir / pure
         if not path.resolve().is_relative_to(self.notes_dir.resolve()):
             raise InvalidInput(f"id: {doc_id!r} is not a document id")

@@ -23,9 +23,11 @@ STATUS: dict[type[errors.RagError], int] = {
     errors.NoIndex: 503,
     errors.SnapshotDamaged: 503,
     errors.ModelUnavailable: 503,
+    errors.StorageFull: 507,
 }
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_type"}
+              405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_type",
+              507: "storage_full"}
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
 JSON_BODY_LIMIT = 1 << 20  # questions and chat requests; uploads get RAG_MAX_UPLOAD_MB
@@ -60,10 +62,14 @@ def validation_message(exc: RequestValidationError) -> str:
     return f"{'.'.join(loc)}: {reason}" if loc else reason
 
 
-def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses=`` entries for the error codes a route can return."""
+def responses(*codes: int, stream: bool = False) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries for the error codes a route can return. Errors are JSON
+    even on a streaming route (``stream=True``), whose own media type FastAPI would give them."""
     from api.schemas import ErrorOut
 
+    if stream:
+        return {code: {"description": HTTP_CODES.get(code, "error"),
+                       "content": {"application/json": {"schema": ERROR_SCHEMA}}} for code in codes}
     return {code: {"model": ErrorOut, "description": HTTP_CODES.get(code, "error")} for code in codes}
 
 

@@ -9,18 +9,36 @@ from typing import Sequence
 
 import numpy as np
 
+from rag.errors import StorageFull
+
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _full(exc: sqlite3.Error, path: Path) -> StorageFull | None:
+    """sqlite says "database or disk is full" (SQLITE_FULL); the ingest reports it as StorageFull."""
+    if "full" not in str(exc).lower():
+        return None
+    return StorageFull(f"disk full while writing the embedding cache {path}: nothing was published, the live "
+                       f"snapshot is unchanged; free some space and run `rag ingest` again")
+
+
 class EmbeddingCache:
     def __init__(self, path: Path) -> None:
+        self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.con = sqlite3.connect(path, timeout=30)
         try:
             self._init()
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as exc:
+            full = _full(exc, path)
+            if full is not None:  # a full disk is no damage: keep the cache, report the disk
+                self.con.close()
+                raise full from exc
+            if "locked" in str(exc).lower():  # another writer holds it: not damage either
+                self.con.close()
+                raise
             # A damaged cache only costs re-embedding: start it afresh rather than fail ingest.
             self.con.close()
             path.unlink(missing_ok=True)
@@ -47,11 +65,8 @@ class EmbeddingCache:
         return out
 
     def put_vectors(self, embedder: str, items: dict[str, np.ndarray]) -> None:
-        with self.con:
-            self.con.executemany(
-                "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)",
-                [(embedder, h, int(v.shape[0]), np.asarray(v, dtype=np.float32).tobytes()) for h, v in items.items()],
-            )
+        self._write("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)",
+                    [(embedder, h, int(v.shape[0]), np.asarray(v, dtype=np.float32).tobytes()) for h, v in items.items()])
 
     def get_tokens(self, analyzer: str, hashes: Sequence[str]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
@@ -64,11 +79,18 @@ class EmbeddingCache:
         return out
 
     def put_tokens(self, analyzer: str, items: dict[str, list[str]]) -> None:
-        with self.con:
-            self.con.executemany(
-                "INSERT OR REPLACE INTO tokens VALUES (?, ?, ?)",
-                [(analyzer, h, json.dumps(t, ensure_ascii=False)) for h, t in items.items()],
-            )
+        self._write("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?)",
+                    [(analyzer, h, json.dumps(t, ensure_ascii=False)) for h, t in items.items()])
+
+    def _write(self, sql: str, rows: list[tuple]) -> None:
+        try:
+            with self.con:
+                self.con.executemany(sql, rows)
+        except sqlite3.OperationalError as exc:
+            full = _full(exc, self.path)
+            if full is None:
+                raise
+            raise full from exc
 
     def close(self) -> None:
         self.con.close()

@@ -1,29 +1,63 @@
 """Writing a snapshot and publishing it atomically; pruning old ones."""
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 import sqlite3
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from rag.dense_index import DenseIndex
 from rag.embedders.offline import OfflineEmbedder
 from rag.embedders.base import Embedder
+from rag.errors import StorageFull
 from rag.lexical_index import LexicalIndex
 from rag.snapshot import (
-    CHUNKS_DB, CURRENT, EMBEDDER_DIR, FORMAT_VERSION, META, SCHEMA, list_snapshot_ids, read_current, snapshots_dir,
+    CHUNKS_DB, CURRENT, EMBEDDER_DIR, FORMAT_VERSION, META, SCHEMA, file_sizes, list_snapshot_ids, read_current,
+    snapshots_dir,
 )
 from rag.types import Chunk
+
+FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+LOW_SPACE = 1 << 20  # below this much free space, a failed write is taken for a full disk
 
 
 def new_snapshot_id() -> str:
     """Sortable by creation time, unique even within one second."""
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
+
+
+def is_disk_full(exc: BaseException, path: Path) -> bool:
+    """Whether a failed write ran out of space. Libraries say it differently: OSError ENOSPC
+    (numpy, json, joblib), "database or disk is full" (sqlite), a bare RuntimeError (faiss), so
+    the free space left on the device decides when the error itself does not."""
+    if isinstance(exc, OSError) and exc.errno in FULL_ERRNOS:
+        return True
+    text = str(exc).lower()
+    if "no space left" in text or "disk is full" in text or "quota exceeded" in text:
+        return True
+    try:
+        return shutil.disk_usage(path).free < LOW_SPACE
+    except OSError:
+        return False
+
+
+@contextmanager
+def storage_errors(path: Path, what: str) -> Iterator[None]:
+    """Turns a full disk into StorageFull (a clear 507 / CLI message); other errors pass through."""
+    try:
+        yield
+    except Exception as exc:
+        if is_disk_full(exc, path):
+            raise StorageFull(f"disk full while {what} in {path}: nothing was published, the live snapshot is "
+                              f"unchanged; free some space and run `rag ingest` again ({exc})") from exc
+        raise
 
 
 def _fsync_dir(path: Path) -> None:
@@ -54,34 +88,43 @@ class SnapshotWriter:
         root.mkdir(parents=True, exist_ok=True)
         snap_id = new_snapshot_id()
         tmp = root / f".tmp-{snap_id}"
-        tmp.mkdir()
         try:
-            dense.save(tmp)
-            lexical.save(tmp)
-            self._write_db(tmp / CHUNKS_DB, chunks, documents, sentences)
-            if isinstance(embedder, OfflineEmbedder):
-                embedder.save(tmp / EMBEDDER_DIR)
-            meta = {
-                "format": FORMAT_VERSION,
-                "id": snap_id,
-                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "embedder": embedder.describe(),
-                "chunks": len(chunks),
-                "documents": {d["doc"]: d["hash"] for d in documents},
-                **meta_extra,
-            }
-            meta_path = tmp / META
-            with open(meta_path, "w", encoding="utf-8") as fh:
-                json.dump(meta, fh, ensure_ascii=False, indent=1)
-                fh.flush()
-                os.fsync(fh.fileno())
-            _fsync_dir(tmp)
-            os.rename(tmp, root / snap_id)
-            _fsync_dir(root)
+            with storage_errors(root, "writing a snapshot"):
+                self._write(tmp, snap_id, chunks, documents, dense, lexical, embedder, meta_extra, sentences)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return snap_id
+
+    def _write(self, tmp: Path, snap_id: str, chunks: list[Chunk], documents: list[dict[str, Any]], dense: DenseIndex,
+               lexical: LexicalIndex, embedder: Embedder, meta_extra: dict[str, Any],
+               sentences: list[list[list[str]]]) -> None:
+        """Every file under ``tmp``, meta.json (with the other files' sizes) last, then the rename."""
+        root = tmp.parent
+        tmp.mkdir()
+        dense.save(tmp)
+        lexical.save(tmp)
+        self._write_db(tmp / CHUNKS_DB, chunks, documents, sentences)
+        if isinstance(embedder, OfflineEmbedder):
+            embedder.save(tmp / EMBEDDER_DIR)
+        meta = {
+            "format": FORMAT_VERSION,
+            "id": snap_id,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "embedder": embedder.describe(),
+            "chunks": len(chunks),
+            "documents": {d["doc"]: d["hash"] for d in documents},
+            "files": file_sizes(tmp),
+            **meta_extra,
+        }
+        meta_path = tmp / META
+        with open(meta_path, "w", encoding="utf-8") as fh:
+            json.dump(meta, fh, ensure_ascii=False, indent=1)
+            fh.flush()
+            os.fsync(fh.fileno())
+        _fsync_dir(tmp)
+        os.rename(tmp, root / snap_id)
+        _fsync_dir(root)
 
     @staticmethod
     def _write_db(path: Path, chunks: list[Chunk], documents: list[dict[str, Any]], sentences: list[list[list[str]]]) -> None:
@@ -106,15 +149,20 @@ class SnapshotWriter:
     def publish(self, snap_id: str) -> None:
         """Point CURRENT at ``snap_id`` with one atomic rename; readers switch on their next look."""
         tmp = self.index_dir / f".{CURRENT}.{snap_id}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(snap_id + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            with storage_errors(self.index_dir, "publishing a snapshot"), open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(snap_id + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         os.replace(tmp, self.index_dir / CURRENT)
         _fsync_dir(self.index_dir)
 
     def prune(self, grace_seconds: float = 0.0) -> list[str]:
-        """Remove all but the newest ``keep`` snapshots (never the live one) and stale temp dirs."""
+        """Remove all but the newest ``keep`` snapshots (never the live one) and what killed
+        writers left: temporary snapshot dirs and CURRENT files (called under the writer lock)."""
         root = snapshots_dir(self.index_dir)
         current = read_current(self.index_dir)
         ids = list_snapshot_ids(self.index_dir)
@@ -124,7 +172,13 @@ class SnapshotWriter:
                 shutil.rmtree(root / snap_id, ignore_errors=True)
                 removed.append(snap_id)
         now = time.time()
-        for tmp in root.glob(".tmp-*"):
-            if now - tmp.stat().st_mtime > grace_seconds:
+        for tmp in [*root.glob(".tmp-*"), *self.index_dir.glob(f".{CURRENT}.*.tmp")]:
+            try:
+                stale = now - tmp.stat().st_mtime > grace_seconds
+            except FileNotFoundError:
+                continue
+            if stale and tmp.is_dir():
                 shutil.rmtree(tmp, ignore_errors=True)
+            elif stale:
+                tmp.unlink(missing_ok=True)
         return removed

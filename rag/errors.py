@@ -50,3 +50,9 @@ class SnapshotDamaged(RagError):
 
 class ModelUnavailable(RagError):
     code = "model_unavailable"
+
+
+class StorageFull(RagError):
+    """The disk (or quota) ran out while writing: nothing was published, the live snapshot stands."""
+
+    code = "storage_full"

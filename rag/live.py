@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
-from rag.snapshot import Snapshot, SnapshotStore
+from rag.errors import NoIndex
+from rag.snapshot import Snapshot, SnapshotStore, list_snapshot_ids, snapshots_dir
 
 log = logging.getLogger(__name__)
+
+RETRY_SECONDS = 5.0  # with no usable snapshot, how often a request may try opening them again
 
 
 class LiveSnapshot:
@@ -20,6 +24,8 @@ class LiveSnapshot:
         self.store = SnapshotStore(Path(index_dir))
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
+        # (CURRENT, snapshot ids, when, the error) of the last attempt that found nothing usable
+        self._failed: tuple[str | None, list[str], float, NoIndex] | None = None
 
     def get(self) -> Snapshot:
         """The snapshot CURRENT names (or the newest good one); reloaded only when CURRENT moves."""
@@ -31,12 +37,30 @@ class LiveSnapshot:
             snap = self._snapshot
             if snap is not None and snap.id == self.store.current_id():
                 return snap
-            new = self.store.open_live(reuse=snap)
+            new = self._open(snap)
             if snap is None or new.id != snap.id:
                 log.info("serving snapshot %s (%d chunks)", new.id, len(new.chunks))
             self._snapshot = new
             return new
 
+    def _open(self, snap: Snapshot | None) -> Snapshot:
+        """Open the live snapshot; when none is usable, say so again at once (no re-reading of
+        every snapshot on every request) until CURRENT or the snapshots change, or a few seconds pass."""
+        key = (self.store.current_id(), list_snapshot_ids(self.store.index_dir))
+        failed = self._failed
+        if failed is not None and failed[:2] == key and time.monotonic() - failed[2] < RETRY_SECONDS:
+            raise failed[3]
+        try:
+            new = self.store.open_live(reuse=snap)
+        except NoIndex as exc:
+            self._failed = (*key, time.monotonic(), exc)
+            raise
+        self._failed = None
+        return new
+
     @property
     def damaged(self) -> dict[str, str]:
-        return dict(self.store.damaged)
+        """Snapshots that failed to open, with the reason, while they are still on disk (a
+        pruned one is no longer a concern; a repaired index publishes under a new id)."""
+        root = snapshots_dir(self.store.index_dir)
+        return {k: v for k, v in list(self.store.damaged.items()) if (root / k).is_dir()}

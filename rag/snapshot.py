@@ -23,6 +23,7 @@ from rag.dense_index import FILE as FAISS_FILE
 from rag.dense_index import DenseIndex
 from rag.embedders.base import Embedder
 from rag.embedders.loader import load_snapshot_embedder
+from rag.embedders.offline import OfflineEmbedder
 from rag.errors import NoIndex, RagError, SnapshotDamaged
 from rag.lexical_index import DIR as BM25_DIR
 from rag.lexical_index import LexicalIndex
@@ -74,6 +75,10 @@ def read_meta(snapshot_dir: Path) -> dict[str, Any]:
         raise SnapshotDamaged(f"snapshot {snapshot_dir.name}: {META} is missing") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SnapshotDamaged(f"snapshot {snapshot_dir.name}: {META} is unreadable ({exc})") from exc
+    except OSError as exc:
+        raise SnapshotDamaged(f"snapshot {snapshot_dir.name}: {META} cannot be read ({exc.strerror or exc})") from exc
+    if not isinstance(meta, dict) or not isinstance(meta.get("embedder"), dict):
+        raise SnapshotDamaged(f"snapshot {snapshot_dir.name}: {META} is not a snapshot description")
     if meta.get("format") != FORMAT_VERSION:
         raise SnapshotDamaged(f"snapshot {snapshot_dir.name}: format {meta.get('format')} is not {FORMAT_VERSION}")
     return meta
@@ -97,11 +102,40 @@ def read_chunks(db_path: Path) -> tuple[list[Chunk], list[dict[str, Any]]]:
     return chunks, [dict(zip(keys, d)) for d in docs]
 
 
+def file_sizes(path: Path) -> dict[str, int]:
+    """Size of every file of a snapshot directory but its meta, by relative path: written into
+    the meta, they let a reader tell a truncated or overwritten file without parsing it."""
+    return {p.relative_to(path).as_posix(): p.stat().st_size
+            for p in sorted(path.rglob("*")) if p.is_file() and p.name != META}
+
+
+def check_files(path: Path, meta: dict[str, Any]) -> None:
+    """Every file the meta lists is there with the size it was written with (older snapshots
+    without the list are checked by the other means only)."""
+    expected = meta.get("files")
+    if not isinstance(expected, dict):
+        return
+    for rel, size in expected.items():
+        try:
+            actual = (path / rel).stat().st_size
+        except OSError:
+            raise SnapshotDamaged(f"snapshot {path.name}: {rel} is missing") from None
+        if actual != size:
+            raise SnapshotDamaged(f"snapshot {path.name}: {rel} is {actual} bytes but {size} were written "
+                                  "(truncated or overwritten)")
+
+
 def verify_snapshot(path: Path) -> dict[str, Any]:
-    """A quick integrity check without loading models: meta, chunk table and index sizes agree."""
+    """A quick integrity check: meta, file sizes, chunk table and index sizes agree, and the
+    snapshot's offline embedder loads. Any damage is a SnapshotDamaged, so a writer treats the
+    snapshot as absent and rebuilds."""
     meta = read_meta(path)
+    check_files(path, meta)
     chunks, _ = read_chunks(path / CHUNKS_DB)
-    n, dim = int(meta.get("chunks", -1)), int(meta["embedder"]["dim"])
+    try:
+        n, dim = int(meta.get("chunks", -1)), int(meta["embedder"]["dim"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SnapshotDamaged(f"snapshot {path.name}: {META} lacks the chunk count or dimension ({exc})") from exc
     if len(chunks) != n:
         raise SnapshotDamaged(f"snapshot {path.name}: {len(chunks)} chunks in the table, meta says {n}")
     faiss_path = path / FAISS_FILE
@@ -109,7 +143,21 @@ def verify_snapshot(path: Path) -> dict[str, Any]:
         raise SnapshotDamaged(f"snapshot {path.name}: {FAISS_FILE} is missing or truncated")
     if not (path / BM25_DIR).is_dir():
         raise SnapshotDamaged(f"snapshot {path.name}: {BM25_DIR}/ is missing")
+    _check_offline_embedder(path, meta)
     return meta
+
+
+def _check_offline_embedder(path: Path, meta: dict[str, Any]) -> None:
+    """A snapshot's own offline embedder must load (a few ms): one that does not, garbled or of
+    an older format, would leave readers with nothing to embed questions with, so it is damage
+    that the next ingest repairs. A hub model is not part of the snapshot; it is checked when it loads."""
+    if meta["embedder"].get("kind") != OfflineEmbedder.kind:
+        return
+    try:
+        load_snapshot_embedder(meta, path)
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        raise SnapshotDamaged(f"snapshot {path.name}: {EMBEDDER_DIR}/ is unreadable ({reason})") from exc
 
 
 class SentenceTokens:
@@ -157,7 +205,18 @@ class Snapshot:
 
     @classmethod
     def open(cls, path: Path, embedder: Embedder | None = None) -> "Snapshot":
+        """Load a snapshot; any damage (a missing, truncated or garbled file) is SnapshotDamaged."""
+        try:
+            return cls._open(path, embedder)
+        except RagError:
+            raise
+        except Exception as exc:  # whatever a garbled file makes a library raise
+            raise SnapshotDamaged(f"snapshot {path.name} is unreadable ({type(exc).__name__}: {exc})") from exc
+
+    @classmethod
+    def _open(cls, path: Path, embedder: Embedder | None) -> "Snapshot":
         meta = read_meta(path)
+        check_files(path, meta)
         chunks, documents = read_chunks(path / CHUNKS_DB)
         try:
             dense = DenseIndex.load(path)

@@ -30,7 +30,7 @@ AskDep = Annotated[AskRequest, Depends(checked_ask)]
 
 
 @router.post("/ask", response_model=AnswerOut, summary="Answer a question from the notes, with citations",
-             responses=responses(413, 422, 503))
+             responses=responses(400, 413, 422, 503))
 def ask(req: AskDep, services: ServicesDep, snapshot: SnapshotDep, request: Request) -> dict[str, Any]:
     answer = services.pipeline.run(req.question, req.k, req.retriever, snapshot=snapshot)
     request.app.state.metrics.observe_answer(answer, "ask")
@@ -44,7 +44,8 @@ def ask(req: AskDep, services: ServicesDep, snapshot: SnapshotDep, request: Requ
                 "`answer`, carrying the verified Answer (the same object as POST /ask): render that as the final "
                 "text, since verification may drop citations the tokens showed. A failure after the stream "
                 "started is sent as an `error` event with the usual error object.",
-    responses={200: {"content": {"text/event-stream": {"example": SSE_EXAMPLE}}}, **responses(413, 422, 503)},
+    responses={200: {"content": {"text/event-stream": {"example": SSE_EXAMPLE}}},
+               **responses(400, 413, 422, 503, stream=True)},
 )
 def ask_stream(req: AskDep, services: ServicesDep, snapshot: SnapshotDep, request: Request) -> Iterator[ServerSentEvent]:
     metrics = request.app.state.metrics

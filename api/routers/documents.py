@@ -12,7 +12,7 @@ from api.schemas import DocumentList, IngestSummaryOut
 
 router = APIRouter(tags=["documents"])
 
-WRITE_ERRORS = responses(400, 401, 403, 409, 413, 415, 422)
+WRITE_ERRORS = responses(400, 401, 403, 409, 413, 415, 422, 503, 507)
 UploadDep = Annotated[UploadFile, File(description="The document: .txt, .md, .pdf or .html (limit RAG_MAX_UPLOAD_MB)")]
 DocId = Annotated[str, Path(description="Document id as listed by GET /documents", examples=["yolo-notes.md"])]
 
@@ -38,12 +38,12 @@ def replace_document(_: AdminDep, services: ServicesDep, doc_id: DocId, file: Up
 
 
 @router.delete("/documents/{doc_id:path}", response_model=IngestSummaryOut,
-               responses=responses(401, 403, 404, 409, 422), summary="Remove a document and re-index")
+               responses=responses(401, 403, 404, 409, 422, 503, 507), summary="Remove a document and re-index")
 def delete_document(_: AdminDep, services: ServicesDep, doc_id: DocId) -> dict[str, Any]:
     return services.documents.delete(doc_id)
 
 
-@router.post("/reindex", response_model=IngestSummaryOut, responses=responses(401, 403, 409),
+@router.post("/reindex", response_model=IngestSummaryOut, responses=responses(401, 403, 409, 503, 507),
              summary="Re-ingest the notes directory (publishes only when something changed)")
 def reindex(_: AdminDep, services: ServicesDep) -> dict[str, Any]:
     return services.documents.reindex()

@@ -25,7 +25,7 @@ STREAM_EXAMPLE = (
 @router.post(
     "/chat/completions", response_model=oa.ChatCompletion,
     summary="OpenAI-compatible chat completion answering the last user message from the notes",
-    responses={200: {"content": {"text/event-stream": {"example": STREAM_EXAMPLE}}}, **responses(413, 422, 503)},
+    responses={200: {"content": {"text/event-stream": {"example": STREAM_EXAMPLE}}}, **responses(400, 413, 422, 503)},
 )
 def chat_completions(body: oa.ChatRequest, services: ServicesDep, settings: SettingsDep, snapshot: SnapshotDep,
                      request: Request) -> Any:
