@@ -16,6 +16,7 @@ QUESTION_WORDS = frozenset({
     "work", "works", "happen", "happens", "role", "purpose", "main", "key", "important", "stand", "stands",
     "difference", "different", "between", "compare", "versus", "vs", "help", "helps", "need", "needs", "good",
     "뭐", "무엇", "설명", "어떻", "어떤", "왜", "무슨", "알려", "뜻", "의미", "정의", "대해", "관하", "역할",
+    "언제", "어디", "얼마", "얼마나", "몇", "누구", "어느",
 })
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
 

@@ -106,9 +106,12 @@ class ExtractiveGenerator:
             used += len(cand.text)
         order = {p: r for r, p in enumerate(dict.fromkeys(c.passage for c in chosen))}
         chosen.sort(key=lambda c: (order[c.passage], c.start))
-        body = " ".join(f"{_clip(c.text, self.max_chars)} [{c.passage}]" for c in chosen)
+        # Number the quoted passages in order of use, as verification will: the streamed text
+        # then already is the final text.
+        body = " ".join(f"{_clip(c.text, self.max_chars)} [{order[c.passage] + 1}]" for c in chosen)
+        used = [passages[p - 1] for p in order]
         preamble = EN_PREAMBLE if query.lang == "en" else ""
-        return Generation(body, passages, preamble, {"sentences_considered": len(candidates)})
+        return Generation(body, used, preamble, {"sentences_considered": len(candidates)})
 
     def stream(self, query: AnalyzedQuery, passages: list[Passage]) -> Iterator[str | Generation]:
         generation = self.generate(query, passages)
