@@ -98,12 +98,7 @@ def run_server(settings: Settings, *, admin_token: str | None = ADMIN_TOKEN, wor
         _wait_ready(server, timeout)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def _wait_ready(server: Server, timeout: float) -> None:
@@ -153,3 +148,13 @@ def assert_error(r: httpx.Response, status: int, code: str | None = None, mentio
     if mentions:
         assert mentions in body["error"]["message"], body
     return body["error"]
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    """Terminate a server process, killing it if it does not stop within 20 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -15,7 +15,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.server import ROOT, Server, _wait_ready, assert_error, build_index, free_port
+from tests.server import ROOT, Server, _wait_ready, assert_error, build_index, free_port, stop_process
 
 TOKEN = "sekret-Admin-Token-9f8e7d6c5b4a"
 WRONG = ("sekret-Admin-Token-9f8e7d6c5b4b", "sekret-Admin-Token-9f8e7d6c5b4", TOKEN + "x", "Bearer-ish", "토큰")
@@ -39,12 +39,7 @@ def rag_serve(root: Path) -> Iterator[Server]:
         _wait_ready(server, 90)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 @pytest.fixture(scope="module")
