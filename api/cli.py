@@ -17,6 +17,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Q&A over stu
 log = logging.getLogger("rag")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")]
+KOpt = Annotated[Optional[int], typer.Option("-k", "--k", min=1, max=50, help="Passages to retrieve")]
+RetrieverOpt = Annotated[Optional[str], typer.Option(help="dense, bm25 or hybrid")]
 
 
 def _settings() -> Settings:
@@ -90,8 +92,8 @@ def _check_question(question: str, retriever: str | None, settings: Settings) ->
 @app.command()
 def search(
     question: Annotated[str, typer.Argument(help="The question")],
-    k: Annotated[Optional[int], typer.Option("-k", "--k", min=1, max=50, help="Passages to return")] = None,
-    retriever: Annotated[Optional[str], typer.Option(help="dense, bm25 or hybrid")] = None,
+    k: KOpt = None,
+    retriever: RetrieverOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Ranked passages for a question, with each retriever's rank and the gate's verdict."""
@@ -124,8 +126,8 @@ def _pipeline(settings: Settings):  # noqa: ANN202 - local factory
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in Korean or English")],
-    k: Annotated[Optional[int], typer.Option("-k", "--k", min=1, max=50, help="Passages to retrieve")] = None,
-    retriever: Annotated[Optional[str], typer.Option(help="dense, bm25 or hybrid")] = None,
+    k: KOpt = None,
+    retriever: RetrieverOpt = None,
     as_json: JsonOpt = False,
     stream: Annotated[bool, typer.Option("--stream", help="Print the answer as it is generated")] = False,
 ) -> None:

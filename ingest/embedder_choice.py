@@ -14,7 +14,6 @@ from rag.errors import ModelUnavailable
 from rag.settings import Settings
 from rag.types import Chunk
 
-from ingest.loaders import LoadedDocument
 
 log = logging.getLogger(__name__)
 OFFLINE_DIR = "embedders/offline"
@@ -50,7 +49,7 @@ def offline_embedder(index_dir: Path, chunks: list[Chunk], dim: int, refit: bool
 
 
 def choose_embedder(
-    settings: Settings, index_dir: Path, docs: list[LoadedDocument], chunks: list[Chunk], refit: bool = False
+    settings: Settings, index_dir: Path, chunks: list[Chunk], refit: bool = False
 ) -> Embedder:
     if settings.embedder in ("auto", "st"):
         try:

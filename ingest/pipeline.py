@@ -126,7 +126,7 @@ class Ingestor:
             inputs = [embed_input(c) for c in chunks]
             hashes = [text_hash(t) for t in inputs]
             sentences = self._tokens(cache, inputs, hashes)  # first: the embedder reuses the analysis
-            embedder = choose_embedder(self.settings, self.index_dir, docs, chunks, refit=refit)
+            embedder = choose_embedder(self.settings, self.index_dir, chunks, refit=refit)
             vectors, summary.embedded = self._embed(cache, embedder, inputs, hashes)
         finally:
             cache.close()

@@ -57,7 +57,6 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self.weights = {"dense": dense_weight, "bm25": bm25_weight}
         self.parts: list[Retriever] = [DenseRetriever(), BM25Retriever()]
-        self.last: dict[str, list[Hit]] = {}
 
     def rankings(self, query: AnalyzedQuery, snapshot: Snapshot) -> dict[str, list[Hit]]:
         return {r.name: r.run(query, snapshot, self.candidates) for r in self.parts}
