@@ -20,8 +20,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
+# Syncs the index with data/notes: builds it when missing, rebuilds it when the snapshot format
+# or a setting changed, and does nothing (in about a second) otherwise.
 index: install
-	test -f data/index/CURRENT || $(BIN)/rag ingest
+	$(BIN)/rag ingest || test -f data/index/CURRENT  # a bad file is reported; the last good index still serves
 
 run: index
 	$(BIN)/rag serve

@@ -82,21 +82,21 @@ def clear_text_caches() -> None:
 
 
 def note_sentences() -> list[str]:
-    """Sentences of the notes, the material synthetic corpora are resampled from."""
-    from rag.korean import quick_sentences
+    """Sentences of the notes (Kiwi's splitter, rag.sentences), the material synthetic corpora
+    are resampled from."""
+    from rag.sentences import split
 
     out: list[str] = []
     for path in sorted(NOTES.iterdir()):
-        out.extend(s for s in quick_sentences(path.read_text(encoding="utf-8")) if len(s) >= 15)
+        text = path.read_text(encoding="utf-8")
+        out.extend(text[s.start:s.end] for s in split(text) if s.end - s.start >= 15)
     return out
 
 
 def _closed(sentence: str) -> str:
-    """The sentence with an end mark when it lacks one, so that ``quick_sentences`` splits a
-    paragraph of resampled sentences back into exactly those sentences."""
-    from rag.korean import quick_sentences
-
-    return sentence if len(quick_sentences(f"{sentence} 다음")) == 2 else sentence + "."
+    """The sentence with an end mark when it lacks one, so that a paragraph of resampled
+    sentences splits back into exactly those sentences."""
+    return sentence if sentence.rstrip().endswith((".", "!", "?", "。")) else sentence + "."
 
 
 def synthetic_corpus(directory: Path, chunks: int, chunk_chars: int = 450, seed: int = 0) -> Path:

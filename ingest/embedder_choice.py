@@ -22,7 +22,7 @@ REFIT_GROWTH = 1.5  # refit when the corpus has grown by half since the embedder
 
 def fit_texts(chunks: list[Chunk]) -> list[str]:
     """Lines and whole chunks: lines give the SVD enough samples on a small corpus."""
-    from ingest.pipeline import embed_input
+    from ingest.splitting import embed_input
 
     lines = [line.strip() for c in chunks for line in c.text.splitlines() if len(line.strip()) >= 10]
     return lines + [embed_input(c) for c in chunks]

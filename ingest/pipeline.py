@@ -20,6 +20,7 @@ from rag.snapshot import read_current, snapshots_dir, verify_snapshot
 from rag.types import Chunk
 
 from ingest import cleaning, splitting
+from ingest.splitting import embed_input
 from ingest.cache import EmbeddingCache, text_hash
 from ingest.embedder_choice import choose_embedder
 from ingest.loaders import SUPPORTED, LoadedDocument, load_document
@@ -27,7 +28,7 @@ from ingest.lock import writer_lock
 from ingest.snapshot_writer import SnapshotWriter
 
 log = logging.getLogger(__name__)
-ANALYZER = "kiwi-content-sentences-v4"
+ANALYZER = "kiwi-sentences-v5"  # Kiwi sentence spans + content morphemes per sentence
 
 
 @dataclass
@@ -54,13 +55,6 @@ class IngestSummary:
             f"{len(self.failed)} failed; {self.chunks} chunks, {self.embedded} embedded with {self.embedder}; "
             f"{state} in {self.seconds:.2f}s"
         )
-
-
-def embed_input(chunk: Chunk) -> str:
-    """What is embedded and tokenised: the section title gives a passage its topic."""
-    if chunk.section and not chunk.text.startswith(chunk.section):
-        return f"{chunk.section}\n{chunk.text}"
-    return chunk.text
 
 
 def scan(directory: Path) -> list[Path]:
@@ -132,7 +126,7 @@ class Ingestor:
             cache.close()
         stage("write")
         dense = DenseIndex.build(vectors)
-        lexical = LexicalIndex.build([[t for sent in chunk for t in sent] for chunk in sentences])
+        lexical = LexicalIndex.build([[t for sent in chunk for t in sent[2]] for chunk in sentences])
         counts: dict[str, int] = {}
         for c in chunks:
             counts[c.doc] = counts.get(c.doc, 0) + 1
@@ -196,20 +190,17 @@ class Ingestor:
         vectors = np.stack([found[h] for h in hashes]) if hashes else np.zeros((0, embedder.dim), np.float32)
         return vectors.astype(np.float32), len(missing)
 
-    def _tokens(self, cache: EmbeddingCache, inputs: list[str], hashes: list[str]) -> list[list[list[str]]]:
-        """Content morphemes per sentence of each chunk (cached); BM25 indexes their concatenation,
-        the query side uses the sentences to reward passages where the question's terms meet."""
-        from rag.korean import content_tokens_batch, quick_sentences
+    def _tokens(self, cache: EmbeddingCache, inputs: list[str], hashes: list[str]) -> list[list[list[Any]]]:
+        """Sentences of each chunk's input (cached): ``[start, end, morphemes]`` with offsets
+        into the input (section title line, then the chunk text). BM25 indexes all the
+        morphemes; the query side reads the sentences (rag.sentences, rag.reader)."""
+        from rag.sentences import split_many
 
         found = cache.get_tokens(ANALYZER, hashes)
         missing = list({h: i for i, h in enumerate(hashes) if h not in found}.values())
         if missing:
-            pieces = [quick_sentences(inputs[i]) for i in missing]
-            flat = content_tokens_batch([s for p in pieces for s in p])
-            new, pos = {}, 0
-            for i, p in zip(missing, pieces):
-                new[hashes[i]] = flat[pos : pos + len(p)]
-                pos += len(p)
+            split = split_many([inputs[i] for i in missing])
+            new = {hashes[i]: [[s.start, s.end, list(s.tokens)] for s in sents] for i, sents in zip(missing, split)}
             cache.put_tokens(ANALYZER, new)
             found.update(new)
         return [found[h] for h in hashes]

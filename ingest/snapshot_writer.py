@@ -24,6 +24,8 @@ from rag.snapshot import (
 )
 from rag.types import Chunk
 
+from ingest.splitting import embed_input
+
 FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 LOW_SPACE = 1 << 20  # below this much free space, a failed write is taken for a full disk
 
@@ -81,7 +83,7 @@ class SnapshotWriter:
         lexical: LexicalIndex,
         embedder: Embedder,
         meta_extra: dict[str, Any],
-        sentences: list[list[list[str]]],
+        sentences: list[list[list[Any]]],
     ) -> str:
         """Write a complete snapshot under a temporary name, then rename it into place."""
         root = snapshots_dir(self.index_dir)
@@ -98,7 +100,7 @@ class SnapshotWriter:
 
     def _write(self, tmp: Path, snap_id: str, chunks: list[Chunk], documents: list[dict[str, Any]], dense: DenseIndex,
                lexical: LexicalIndex, embedder: Embedder, meta_extra: dict[str, Any],
-               sentences: list[list[list[str]]]) -> None:
+               sentences: list[list[list[Any]]]) -> None:
         """Every file under ``tmp``, meta.json (with the other files' sizes) last, then the rename."""
         root = tmp.parent
         tmp.mkdir()
@@ -127,7 +129,7 @@ class SnapshotWriter:
         _fsync_dir(root)
 
     @staticmethod
-    def _write_db(path: Path, chunks: list[Chunk], documents: list[dict[str, Any]], sentences: list[list[list[str]]]) -> None:
+    def _write_db(path: Path, chunks: list[Chunk], documents: list[dict[str, Any]], sentences: list[list[list[Any]]]) -> None:
         con = sqlite3.connect(path)
         try:
             con.executescript(SCHEMA)
@@ -135,10 +137,8 @@ class SnapshotWriter:
                 'INSERT INTO chunks (id, doc, start, "end", section, page, text) VALUES (?, ?, ?, ?, ?, ?, ?)',
                 [(i, c.doc, c.start, c.end, c.section, c.page, c.text) for i, c in enumerate(chunks)],
             )
-            con.executemany(
-                "INSERT INTO sentence_tokens VALUES (?, ?)",
-                [(i, json.dumps(s, ensure_ascii=False)) for i, s in enumerate(sentences)],
-            )
+            con.executemany("INSERT INTO sentences VALUES (?, ?, ?)",
+                            [(i, *_sentence_row(c, s)) for i, (c, s) in enumerate(zip(chunks, sentences, strict=True))])
             con.executemany(
                 "INSERT INTO documents VALUES (:doc, :title, :type, :pages, :chunks, :hash, :size, :updated)", documents
             )
@@ -182,3 +182,12 @@ class SnapshotWriter:
             elif stale:
                 tmp.unlink(missing_ok=True)
         return removed
+
+
+def _sentence_row(chunk: Chunk, sentences: list[list[Any]]) -> tuple[str, str]:
+    """(section morphemes, sentences as ``[start, end, morphemes]`` in the chunk's text) of one
+    chunk, from its analysed input (the section title line, when there is one, then the text)."""
+    offset = len(embed_input(chunk)) - len(chunk.text)
+    section = [t for a, _, toks in sentences if a < offset for t in toks]
+    spans = [[a - offset, b - offset, toks] for a, b, toks in sentences if a >= offset]
+    return json.dumps(section, ensure_ascii=False), json.dumps(spans, ensure_ascii=False)

@@ -188,3 +188,10 @@ def _page_at(doc: LoadedDocument, pos: int) -> int | None:
         if page.start <= pos <= page.end:
             return page.number
     return doc.pages[-1].number if doc.pages else None
+
+
+def embed_input(chunk: Chunk) -> str:
+    """What is embedded and tokenised: the section title gives a passage its topic."""
+    if chunk.section and not chunk.text.startswith(chunk.section):
+        return f"{chunk.section}\n{chunk.text}"
+    return chunk.text

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from rag.answer import Citation, Sentence
 from rag.glossary import Glossary
-from rag.korean import content_tokens_batch, quick_sentence_spans
+from rag.korean import content_tokens_batch
 from rag.query import analyze
+from rag.sentences import sentence_spans
 from rag.types import Passage
 
 SUPPORT_THRESHOLD = 0.5
@@ -39,7 +40,7 @@ def claims(text: str) -> list[str]:
         pos = m.end()
     tail = text[pos:]
     if tail.strip():
-        out.extend(tail[a:b] for a, b in quick_sentence_spans(tail))
+        out.extend(tail[a:b] for a, b in sentence_spans(tail))
     return [c.strip() for c in out if c.strip()]
 
 

@@ -1,23 +1,29 @@
 """How well passages cover a question, and the evidence gate built on it.
 
-A question is a list of concepts (content morphemes, each with its cross-lingual
-alternatives). A concept weighs its IDF in the index; one unknown to the whole corpus weighs
-the most, since a question about a thing the notes never mention ("Mamba", "LoRA") is the
-typical unanswerable one. Coverage is the weighted share of concepts a passage contains:
-- over the whole passage, for the gate (`EvidenceGate`, threshold calibrated by `rag calibrate`);
-- within a window of two adjacent sentences, for re-ranking: the question's terms meeting in
-  one place is better evidence than the same terms scattered over a passage.
+A question is a list of concepts (content morphemes, each with its cross-lingual and
+cross-script alternatives). A concept weighs its IDF in the index; one unknown to the whole
+corpus weighs the most, since a question about a thing the notes never mention ("Mamba",
+"LoRA") is the typical unanswerable one. The weights serve
+- the gate (`EvidenceGate`): the reader's answerability, sentence by sentence (rag.reader),
+  against a threshold calibrated by `rag calibrate`;
+- re-ranking: the weighted share of concepts within a window of two adjacent sentences, since
+  the question's terms meeting in one place is better evidence than the same terms scattered.
 """
 from __future__ import annotations
 
 import math
-import re
-from typing import Callable, Sequence
+import threading
+import weakref
+from dataclasses import replace
+from typing import Sequence
 
 from rag.lexical_index import LexicalIndex
-from rag.query import AnalyzedQuery
+from rag.names import SkeletonIndex
+from rag.query import ENTITY, AnalyzedQuery
+from rag.reader import read
+from rag.types import Passage
 
-TOP_PASSAGES = 3
+UNKNOWN_ENGLISH_IDF = 0.5
 
 
 def concept_weights(query: AnalyzedQuery, lexical: LexicalIndex) -> list[float]:
@@ -28,20 +34,19 @@ def concept_weights(query: AnalyzedQuery, lexical: LexicalIndex) -> list[float]:
     weights = []
     for concept in query.concepts:
         dfs = [lexical.doc_freq(t) for t in concept.alternatives if t in lexical.vocab]
-        idf = math.log(1 + n / max(min(dfs), 1)) if dfs else math.log(1 + n)
+        if dfs:
+            idf = math.log(1 + n / max(min(dfs), 1))
+        elif query.lang == "en" and concept.salience < 1.0:
+            # An English word with no rendering in these Korean notes says little either way:
+            # it may be paraphrased there ("course summary"), so it weighs like a common term.
+            idf = UNKNOWN_ENGLISH_IDF
+            query.unchecked.add(concept.surface)
+        else:
+            idf = math.log(1 + n)
+            query.absent.add(concept.surface)
         weights.append(idf * concept.salience)
     query.weights = {c.surface: w for c, w in zip(query.concepts, weights)}
     return weights
-
-
-def passage_coverage(query: AnalyzedQuery, lexical: LexicalIndex, chunk_id: int) -> float:
-    weights = concept_weights(query, lexical)
-    total = sum(weights)
-    if total <= 0:
-        return 0.0
-    hit = sum(w for c, w in zip(query.concepts, weights)
-              if any(t in lexical.vocab and lexical.contains(t, chunk_id) for t in c.alternatives))
-    return hit / total
 
 
 def window_coverage(query: AnalyzedQuery, lexical: LexicalIndex, sentences: Sequence[frozenset[str]]) -> float:
@@ -59,39 +64,51 @@ def window_coverage(query: AnalyzedQuery, lexical: LexicalIndex, sentences: Sequ
     return best / total
 
 
-_QUANTITY = re.compile(
-    r"몇|얼마|언제|며칠|연도|몇\s*년|how (many|much|long|big|large|old)|what (year|size|number)|when\b|which year",
-    re.IGNORECASE,
-)
-_NUMBER = re.compile(r"\d")
+def expand_across_scripts(query: AnalyzedQuery, lexical: LexicalIndex) -> None:
+    """Give each concept the other script's spelling found in the index ("드롭아웃" -> "dropout",
+    "Google" -> "구글"; rag.names), as an alternative and as a BM25 query token. In place."""
+    index = _skeleton_index(lexical)
+    concepts, extra = [], []
+    for c in query.concepts:
+        found = [w for w in index.other_script(c.surface, name=c.salience >= ENTITY) if w not in c.alternatives]
+        if found:
+            c = replace(c, alternatives=tuple(dict.fromkeys((*c.alternatives, *found))))
+            extra.extend(found)
+        concepts.append(c)
+    query.concepts = concepts
+    query.tokens = query.tokens + extra
+    query.weights = {}
 
 
-def asks_quantity(question: str) -> bool:
-    """Questions whose answer is a number or a date: the notes must state one near the terms."""
-    return bool(_QUANTITY.search(question))
+_skeletons: "weakref.WeakKeyDictionary[LexicalIndex, SkeletonIndex]" = weakref.WeakKeyDictionary()
+_skeletons_lock = threading.Lock()
 
 
-def numeric_window_coverage(query: AnalyzedQuery, lexical: LexicalIndex, sentences: Sequence[frozenset[str]]) -> float:
-    """Like window_coverage, over windows that contain a number."""
-    numeric = [s if any(_NUMBER.search(t) for t in s) else frozenset() for s in sentences]
-    return window_coverage(query, lexical, numeric)
+def _skeleton_index(lexical: LexicalIndex) -> SkeletonIndex:
+    """One skeleton index per lexical index (built on first use: a few ms per thousand words)."""
+    with _skeletons_lock:
+        index = _skeletons.get(lexical)
+        if index is None:
+            index = _skeletons[lexical] = SkeletonIndex(lexical.vocab)
+        return index
 
 
 class EvidenceGate:
+    """Refuses a question unless the reader finds a sentence stating the asked attribute of its
+    focus (rag.reader): the evidence is the reader's answerability in [0, 1], compared with a
+    threshold that ``rag calibrate`` derives on the tuning split of the QA set."""
+
     def __init__(self, threshold: float) -> None:
         if not 0.0 <= threshold <= 1.0:
             raise ValueError("threshold must be within [0, 1]")
         self.threshold = threshold
 
     @staticmethod
-    def evidence(query: AnalyzedQuery, lexical: LexicalIndex, chunk_ids: list[int],
-                 sentences: Callable[[int], Sequence[frozenset[str]]] | None = None) -> float:
-        if not query.concepts or not chunk_ids:
+    def evidence(query: AnalyzedQuery, lexical: LexicalIndex, passages: Sequence[Passage]) -> float:
+        if not query.concepts or not passages:
             return 0.0
-        top = chunk_ids[:TOP_PASSAGES]
-        if sentences is not None and asks_quantity(query.text):
-            return max(numeric_window_coverage(query, lexical, sentences(cid)) for cid in top)
-        return max(passage_coverage(query, lexical, cid) for cid in top)
+        concept_weights(query, lexical)
+        return read(query, passages).evidence
 
     def refuses(self, evidence: float) -> bool:
         return evidence < self.threshold

@@ -48,11 +48,14 @@ def _content(toks) -> list[tuple[str, str, str]]:  # noqa: ANN001 - kiwipiepy To
     way depending on context ("판별자가" vs "판별자는")."""
     out: list[tuple[str, str, str]] = []
     prev = None
-    for t in toks:
+    for i, t in enumerate(toks):
         tag = t.tag.split("-")[0]
         if tag == "XSN" and prev is not None and prev.tag.startswith("NN") and prev.end == t.start:
             out.append((prev.form + t.form, "NNG", prev.form + t.form))
         if tag in CONTENT_TAGS and t.form not in STOP_STEMS:
+            nxt = toks[i + 1] if i + 1 < len(toks) else None
+            if tag == "NNG" and nxt is not None and nxt.tag in ("XSV", "XSA") and nxt.start == t.end:
+                tag = "VV"  # a verbal noun ("평가해", "지원한다") is a predicate
             out.append((_norm(t.form, tag), tag, t.form))
         prev = t
     return out
@@ -104,36 +107,11 @@ def content_tokens_batch(texts: Sequence[str]) -> list[list[str]]:
     return out
 
 
-# Newlines, punctuation, and the plain-form ending "~다" that notes often use without a period
-# (only at the end of a word: "다양한" and "다음" start with 다 and are no break).
-_SENTENCE_BREAK = re.compile(r"\n+|(?<=[.?!。])\s+|(?<=[\uac00-\ud7a3]다)\s+(?=\S)")
-
-
-def quick_sentences(text: str) -> list[str]:
-    """Line and sentence pieces by punctuation and common endings: cheap enough for indexing."""
-    return [p.strip() for p in _SENTENCE_BREAK.split(text) if p and p.strip()]
-
-
-def quick_sentence_spans(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of the pieces ``quick_sentences`` returns, whitespace trimmed."""
-    spans, pos = [], 0
-    for m in [*_SENTENCE_BREAK.finditer(text), None]:
-        end = m.start() if m else len(text)
-        a, b = pos, end
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if b > a:
-            spans.append((a, b))
-        pos = m.end() if m else end
-    return spans
-
-
-def content_tokens_by_sentence(texts: Sequence[str]) -> list[list[str]]:
-    """Content morphemes of each text, analysed sentence by sentence: a sentence shared by
-    several texts (a chunk and its overlap, a line and its chunk) is analysed once."""
-    pieces = [quick_sentences(t) for t in texts]
+def content_tokens_by_line(texts: Sequence[str]) -> list[list[str]]:
+    """Content morphemes of each text, analysed line by line: a line shared by several texts
+    (a chunk and its overlap, a line and its chunk) is analysed once (``content_tokens_batch``
+    keeps an LRU of analysed pieces)."""
+    pieces = [[line for line in t.split("\n") if line.strip()] for t in texts]
     flat = content_tokens_batch([p for ps in pieces for p in ps])
     out, pos = [], 0
     for ps in pieces:

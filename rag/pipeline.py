@@ -58,6 +58,11 @@ class AnswerPipeline:
                  "search_ms": result.timings_ms}
         if not verified.sentences:
             return refusal(result.lang, self.generator.name, _timings(t0, t1, t2), debug)
+        if all(s.unsupported for s in verified.sentences):
+            # Nothing the passages support: the draft is kept for inspection, never answered.
+            debug["draft"] = body
+            debug["refusal_reason"] = "no sentence of the answer is supported by the passages"
+            return refusal(result.lang, self.generator.name, _timings(t0, t1, t2), debug)
         return Answer(text, False, self.generator.name, verified.citations, verified.sentences, _timings(t0, t1, t2),
                       result.lang, debug)
 

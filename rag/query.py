@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -17,6 +18,8 @@ QUESTION_WORDS = frozenset({
     "difference", "different", "between", "compare", "versus", "vs", "help", "helps", "need", "needs", "good",
     "뭐", "무엇", "설명", "어떻", "어떤", "왜", "무슨", "알려", "뜻", "의미", "정의", "대해", "관하", "역할",
     "언제", "어디", "얼마", "얼마나", "몇", "누구", "어느",
+    "listed", "according", "mentioned", "say", "says", "said", "suggest", "suggests", "recommend", "there",
+    "대략", "정확히", "각각", "먼저", "그냥", "결국", "보통", "주로", "한마디", "마디", "그것", "그거", "이것", "저것",
 })
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
 
@@ -59,13 +62,25 @@ class AnalyzedQuery:
     concepts: list[Concept] = field(default_factory=list)
     expansions: list[str] = field(default_factory=list)
     weights: dict[str, float] = field(default_factory=dict)  # concept surface -> IDF, set by the gate
+    unchecked: set[str] = field(default_factory=set)  # English concepts the notes cannot confirm or deny
+    absent: set[str] = field(default_factory=set)  # concepts the whole corpus never states
+    intent: Any = None  # rag.intent.Intent, computed on first read
+    readings: dict[Any, Any] = field(default_factory=dict)  # rag.reader.Reading by passages read
+
+
+def _meaningful(token: str, tag: str) -> bool:
+    """Not a tokenisation leftover: a lone Latin letter ("GPT-4's" -> "s") or a Latin token with
+    punctuation in it."""
+    if tag == "SL":
+        return len(token) > 1 and token.isalnum()
+    return True
 
 
 def analyze(text: str, glossary: Glossary) -> AnalyzedQuery:
     text = text.strip()
     lang = detect_lang(text)
     tagged = [(t, tag, form) for t, tag, form in tagged_content_tokens(text)
-              if t not in ENGLISH_STOP_WORDS and t not in QUESTION_WORDS]
+              if t not in ENGLISH_STOP_WORDS and t not in QUESTION_WORDS and _meaningful(t, tag)]
     base = [t for t, _, _ in tagged]
     sal: dict[str, float] = {}
     for t, tag, form in tagged:

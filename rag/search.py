@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from rag.gate import EvidenceGate, window_coverage
+from rag.gate import EvidenceGate, expand_across_scripts, window_coverage
 from rag.glossary import Glossary, load_glossary
 from rag.query import AnalyzedQuery, analyze
 from rag.reranker import Reranker
@@ -32,6 +32,7 @@ class Searcher:
         name = retriever or self.settings.retriever
         snap = snapshot or self.snapshot()
         query = analyze(question, self.glossary)
+        expand_across_scripts(query, snap.lexical)
         t1 = time.perf_counter()
         rankings: dict[str, list[Hit]]
         if name == "hybrid":
@@ -46,9 +47,10 @@ class Searcher:
         elif name == "hybrid" and self.settings.proximity_weight > 0:  # on the RRF scale only
             fused = self._proximity(query, fused, snap)
         top = fused[:k]
-        evidence = self.gate.evidence(query, snap.lexical, [h.chunk_id for h in top], snap.sentences.get)
+        passages = [Passage(snap.chunks[h.chunk_id], h.score, _ranks(h.chunk_id, rankings),
+                            *reversed(snap.sentences.spans(h.chunk_id))) for h in top]
+        evidence = self.gate.evidence(query, snap.lexical, passages)
         t3 = time.perf_counter()
-        passages = [Passage(snap.chunks[h.chunk_id], h.score, _ranks(h.chunk_id, rankings)) for h in top]
         timings = {"analyse": _ms(t0, t1), "retrieve": _ms(t1, t2), "gate": _ms(t2, t3), "total": _ms(t0, t3)}
         return SearchResult(passages, self.gate.refuses(evidence) or not passages, evidence, timings, query.lang, query)
 

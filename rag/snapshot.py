@@ -27,11 +27,11 @@ from rag.embedders.offline import OfflineEmbedder
 from rag.errors import NoIndex, RagError, SnapshotDamaged
 from rag.lexical_index import DIR as BM25_DIR
 from rag.lexical_index import LexicalIndex
-from rag.types import Chunk
+from rag.types import Chunk, SentenceSpan
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: sentence spans stored with their morphemes
 CURRENT = "CURRENT"
 SNAPSHOTS = "snapshots"
 META = "meta.json"
@@ -44,7 +44,7 @@ CREATE TABLE documents (doc TEXT PRIMARY KEY, title TEXT, type TEXT, pages INTEG
 CREATE TABLE chunks (id INTEGER PRIMARY KEY, doc TEXT NOT NULL, start INTEGER NOT NULL,
                      "end" INTEGER NOT NULL, section TEXT, page INTEGER, text TEXT NOT NULL);
 CREATE INDEX chunks_doc ON chunks(doc);
-CREATE TABLE sentence_tokens (chunk_id INTEGER PRIMARY KEY, tokens TEXT NOT NULL);
+CREATE TABLE sentences (chunk_id INTEGER PRIMARY KEY, section_tokens TEXT NOT NULL, sentences TEXT NOT NULL);
 """
 
 
@@ -80,7 +80,8 @@ def read_meta(snapshot_dir: Path) -> dict[str, Any]:
     if not isinstance(meta, dict) or not isinstance(meta.get("embedder"), dict):
         raise SnapshotDamaged(f"snapshot {snapshot_dir.name}: {META} is not a snapshot description")
     if meta.get("format") != FORMAT_VERSION:
-        raise SnapshotDamaged(f"snapshot {snapshot_dir.name}: format {meta.get('format')} is not {FORMAT_VERSION}")
+        raise SnapshotDamaged(f"snapshot {snapshot_dir.name}: format {meta.get('format')} is not {FORMAT_VERSION}"
+                              " (built by another version: run `rag ingest` to rebuild)")
     return meta
 
 
@@ -160,32 +161,42 @@ def _check_offline_embedder(path: Path, meta: dict[str, Any]) -> None:
         raise SnapshotDamaged(f"snapshot {path.name}: {EMBEDDER_DIR}/ is unreadable ({reason})") from exc
 
 
-class SentenceTokens:
-    """Per-sentence content morphemes of chunks, read on demand from the chunk table and kept
-    in a bounded LRU: only the few passages a query ranks highly are ever needed."""
+class SentenceTable:
+    """Each chunk's sentences (spans into its text, with their content morphemes) and its
+    section title's morphemes, read on demand from the chunk table and kept in a bounded LRU:
+    only the few passages a query ranks highly are ever needed."""
 
     def __init__(self, db_path: Path, capacity: int = 4096) -> None:
         self.db_path = db_path
         self.capacity = capacity
-        self._cache: OrderedDict[int, tuple[frozenset[str], ...]] = OrderedDict()
+        self._cache: OrderedDict[int, tuple[tuple[str, ...], tuple[SentenceSpan, ...]]] = OrderedDict()
         self._lock = threading.Lock()
         # Opened now, not on first use: an open handle keeps the file readable even after the
         # snapshot is pruned, so a request in flight always finishes on its own snapshot.
         self._con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
-        self._con.execute("SELECT count(*) FROM sentence_tokens").fetchone()
+        self._con.execute("SELECT count(*) FROM sentences").fetchone()
 
-    def get(self, chunk_id: int) -> tuple[frozenset[str], ...]:
+    def spans(self, chunk_id: int) -> tuple[tuple[str, ...], tuple[SentenceSpan, ...]]:
+        """(section title morphemes, sentences) of a chunk; empty for an unknown id."""
         with self._lock:
             hit = self._cache.get(chunk_id)
             if hit is not None:
                 self._cache.move_to_end(chunk_id)
                 return hit
-            row = self._con.execute("SELECT tokens FROM sentence_tokens WHERE chunk_id = ?", (chunk_id,)).fetchone()
-            value = tuple(frozenset(s) for s in json.loads(row[0])) if row else ()
+            row = self._con.execute("SELECT section_tokens, sentences FROM sentences WHERE chunk_id = ?",
+                                    (chunk_id,)).fetchone()
+            value: tuple[tuple[str, ...], tuple[SentenceSpan, ...]] = ((), ())
+            if row:
+                value = (tuple(json.loads(row[0])), tuple(SentenceSpan(a, b, tuple(t)) for a, b, t in json.loads(row[1])))
             self._cache[chunk_id] = value
             if len(self._cache) > self.capacity:
                 self._cache.popitem(last=False)
             return value
+
+    def get(self, chunk_id: int) -> tuple[frozenset[str], ...]:
+        """Morpheme sets of the section title, then of each sentence (for proximity windows)."""
+        section, sentences = self.spans(chunk_id)
+        return ((frozenset(section),) if section else ()) + tuple(frozenset(s.tokens) for s in sentences)
 
 
 @dataclass
@@ -200,7 +211,7 @@ class Snapshot:
     dense: DenseIndex
     lexical: LexicalIndex
     embedder: Embedder
-    sentences: SentenceTokens
+    sentences: SentenceTable
     stats: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -240,7 +251,7 @@ class Snapshot:
         if embedder.dim != dense.dim:
             raise SnapshotDamaged(f"snapshot {path.name}: index dim {dense.dim} != embedder dim {embedder.dim}")
         try:
-            sentences = SentenceTokens(path / CHUNKS_DB)
+            sentences = SentenceTable(path / CHUNKS_DB)
         except sqlite3.DatabaseError as exc:
             raise SnapshotDamaged(f"snapshot {path.name}: {CHUNKS_DB} has no sentence table ({exc})") from exc
         return cls(path.name, path, meta, chunks, documents, dense, lexical, embedder, sentences)

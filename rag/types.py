@@ -21,13 +21,25 @@ class Chunk:
         return asdict(self)
 
 
+@dataclass(frozen=True, slots=True)
+class SentenceSpan:
+    """A sentence of a chunk: ``chunk.text[start:end]`` and its content morphemes."""
+
+    start: int
+    end: int
+    tokens: tuple[str, ...]
+
+
 @dataclass(slots=True)
 class Passage:
-    """A retrieved chunk with its fused score and each retriever's rank and score."""
+    """A retrieved chunk with its fused score and each retriever's rank and score; with its
+    sentences (from the snapshot) and the morphemes of its section title when known."""
 
     chunk: Chunk
     score: float
     ranks: dict[str, dict[str, float | int]] = field(default_factory=dict)
+    sentences: tuple[SentenceSpan, ...] = ()
+    section_tokens: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         c = self.chunk

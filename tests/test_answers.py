@@ -131,21 +131,29 @@ def test_refused_questions_never_reach_the_generator(notes_settings) -> None:
     assert "노트" in ko.answer and "notes do not cover" in en.answer
 
 
-def test_extractive_answers_real_questions_with_relevant_citations(notes_settings) -> None:
+def test_extractive_answers_on_the_qa_set_cite_the_evidence(notes_settings) -> None:
+    """Over every answerable factoid of the QA set: answers quote the notes, most contain the
+    expected keywords and cite the evidence passage (a regression floor well under today's
+    0.75 / 0.8, so a broken reader fails it and ordinary tuning does not)."""
     from rag.evaluation.metrics import find_spans, is_relevant
 
     items = [json.loads(line) for line in TESTSET.read_text(encoding="utf-8").splitlines() if line.strip()]
-    chosen = [i for i in items if i["id"] in {"q002", "q011", "q027", "q044", "q059"}]
-    assert len(chosen) == 5
+    chosen = [i for i in items if i["type"] == "factoid"]
     live = LiveSnapshot(notes_settings.index_dir)
     pipeline = AnswerPipeline(notes_settings, Searcher(notes_settings, live.get), ExtractiveGenerator())
+    keywords_ok = cited_ok = 0
     for item in chosen:
         answer = pipeline.run(item["question"])
-        assert not answer.refused, item["id"]
-        assert all(k.lower() in answer.answer.lower() for k in item["keywords"]), (item["id"], answer.answer)
+        if answer.refused:
+            continue
+        keywords_ok += all(k.lower() in answer.answer.lower() for k in item["keywords"])
         text = (notes_settings.notes_dir / item["source"]).read_text(encoding="utf-8")
         spans = find_spans(text, item["evidence"], item["source"])
-        assert any(is_relevant(c.doc, c.start, c.end, spans) for c in answer.citations), item["id"]
+        cited_ok += any(is_relevant(c.doc, c.start, c.end, spans) for c in answer.citations)
+        for sentence in answer.sentences:  # every sentence is a quote of the passage it cites
+            body = sentence.text.rsplit(" [", 1)[0]
+            assert any(body in c.quote for c in answer.citations if c.n in sentence.citations), item["id"]
+    assert keywords_ok / len(chosen) >= 0.6 and cited_ok / len(chosen) >= 0.7, (keywords_ok, cited_ok, len(chosen))
 
 
 def test_english_questions_say_the_quotes_are_korean(notes_settings) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from rag.glossary import load_glossary
-from rag.korean import content_tokens, quick_sentence_spans
+from rag.korean import content_tokens
 from rag.live import LiveSnapshot
 from rag.query import analyze
 from rag.retrievers import Hit, rrf_fuse
@@ -19,13 +19,6 @@ def test_particles_are_split_from_nouns_and_english_terms_kept() -> None:
 
 def test_same_noun_with_different_particles_meets() -> None:
     assert set(content_tokens("생성자와 판별자가")) & set(content_tokens("판별자는 생성자를")) >= {"생성자", "판별자"}
-
-
-def test_quick_sentence_spans_are_exact() -> None:
-    text = "YOLO란\n\nCNN 기반 알고리즘이다. 실시간으로 탐지한다 다음 책임 소재가 빠르다!\n- 항목"
-    spans = quick_sentence_spans(text)
-    assert [text[a:b] for a, b in spans] == ["YOLO란", "CNN 기반 알고리즘이다.", "실시간으로 탐지한다",
-                                             "다음 책임 소재가 빠르다!", "- 항목"]
 
 
 def test_rrf_on_hand_made_rankings() -> None:
@@ -93,13 +86,13 @@ def test_offline_query_embedding_matches_the_fitted_vectorisers() -> None:
 
     from rag.embedders.base import normalise
     from rag.embedders.offline import OfflineEmbedder
-    from rag.korean import content_tokens_by_sentence
+    from rag.korean import content_tokens_by_line
     from tests.conftest import NOTES
 
     texts = [line for p in sorted(NOTES.iterdir()) for line in p.read_text(encoding="utf-8").splitlines() if len(line) > 10]
     embedder = OfflineEmbedder.fit(texts, dim=64)
     for q in ["YOLO는 객체를 어떻게 찾아?", "What is BERT pre-trained on?", "트랜스포머 attention 2017"]:
-        x = sp.hstack([embedder.words.transform(content_tokens_by_sentence([q])), embedder.chars.transform([q])]).tocsr()
+        x = sp.hstack([embedder.words.transform(content_tokens_by_line([q])), embedder.chars.transform([q])]).tocsr()
         expected = normalise(np.asarray(x.astype(np.float32) @ embedder._projection))[0]
         assert np.allclose(embedder.embed_query(q), expected, atol=1e-5)
     assert not embedder.embed_query("\u2603\u2603").any()  # nothing known: a zero vector, not an error

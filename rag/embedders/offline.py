@@ -21,7 +21,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import threadpool_limits
 
 from rag.embedders.base import Embedder, Kind, normalise
-from rag.korean import content_tokens_by_sentence
+from rag.korean import content_tokens_by_line
 
 MODEL_FILE = "lsa.joblib"
 MAX_FIT_TEXTS = 3000
@@ -59,7 +59,7 @@ class OfflineEmbedder(Embedder):
         words = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=1)
         chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True, min_df=2, lowercase=True)
         with threadpool_limits(1):  # BLAS threads fight the other cores' work; one is faster here
-            x = sp.hstack([words.fit_transform(content_tokens_by_sentence(texts)), chars.fit_transform(texts)]).tocsr()
+            x = sp.hstack([words.fit_transform(content_tokens_by_line(texts)), chars.fit_transform(texts)]).tocsr()
             n_components = max(2, min(dim, x.shape[0] - 1, x.shape[1] - 1))
             svd = TruncatedSVD(n_components=n_components, random_state=seed, algorithm="randomized", n_iter=3,
                                power_iteration_normalizer="LU")
@@ -73,7 +73,7 @@ class OfflineEmbedder(Embedder):
         without sklearn's per-call overhead, which dominated a search."""
         parts = []
         for tokens, vocab, idf, offset in (
-            (content_tokens_by_sentence([text])[0], self.words.vocabulary_, self.words.idf_, 0),
+            (content_tokens_by_line([text])[0], self.words.vocabulary_, self.words.idf_, 0),
             (self._char_ngrams(text), self.chars.vocabulary_, self.chars.idf_, self._n_words),
         ):
             counts = Counter(j for j in (vocab.get(t) for t in tokens) if j is not None)
@@ -93,7 +93,7 @@ class OfflineEmbedder(Embedder):
         if len(texts) == 1:
             return self._query_vector(texts[0])
         with threadpool_limits(1):
-            x = sp.hstack([self.words.transform(content_tokens_by_sentence(texts)), self.chars.transform(texts)]).tocsr()
+            x = sp.hstack([self.words.transform(content_tokens_by_line(texts)), self.chars.transform(texts)]).tocsr()
             return normalise(np.asarray(x.astype(np.float32) @ self._projection))
 
     def describe(self) -> dict[str, object]:

@@ -1,123 +1,78 @@
-"""The offline default: answer with the retrieved sentences that best answer the question.
+"""The offline default: answer with the sentences the reader chose, each with its citation.
 
-No model, no invention: each sentence is quoted from a passage and followed by its citation,
-in reading order, within a length limit. A sentence scores the IDF-weighted share of the
-question's concepts it contains; concepts found only in its context (the passage's section
-title, or a heading line just before it) count half, since notes often put the subject in a
-heading ("Clova Sentiment") and the answer in the line under it. Very short lines (headings)
-are discounted, and a further passage is quoted only when it covers concepts the first did not,
-so the answer stays on the passages that answer.
+No model, no invention: every sentence is quoted from a passage (rag.reader picks them: for
+each part of the question, the sentence that states what is asked about its focus, a list
+introduction with its items, and the next sentence when an explanation runs on). Parts are
+answered in the question's order, quotes cited by passage, passages numbered in order of use.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterator
 
 from rag.generators.base import Generation
-from rag.korean import content_tokens_batch, quick_sentence_spans
 from rag.query import AnalyzedQuery
+from rag.reader import Candidate, read
 from rag.types import Passage
 
 EN_PREAMBLE = "The notes are in Korean; the answer below is quoted from them."
-MIN_SENTENCE_CHARS = 8
-FULL_LENGTH_CHARS = 30  # sentences shorter than this are scaled down (headings, labels)
-HEADING_CHARS = 40  # a line this short right before a sentence is its context
-CONTEXT_SHARE = 0.5
-RANK_BONUS = 0.05
-SENTENCE_FOCUS = 0.3  # sentences scoring below this share of the best are not quoted
-NEW_COVERAGE = 0.2  # share of the question's weight a sentence from another passage must add
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    score: float
-    passage: int  # 1-based passage number
-    start: int  # offset in the document, for reading order
-    text: str
-    concepts: frozenset[str]  # concepts the sentence itself contains
 
 
 class ExtractiveGenerator:
     name = "extractive"
 
-    def __init__(self, max_chars: int = 600, max_sentences: int = 4) -> None:
-        if max_chars < 50 or max_sentences < 1:
-            raise ValueError("max_chars must be >= 50 and max_sentences >= 1")
+    def __init__(self, max_chars: int = 600) -> None:
+        if max_chars < 50:
+            raise ValueError("max_chars must be >= 50")
         self.max_chars = max_chars
-        self.max_sentences = max_sentences
 
-    def _candidates(self, query: AnalyzedQuery, passages: list[Passage]) -> list[_Candidate]:
-        weights = query.weights or {c.surface: c.salience for c in query.concepts}
-        total = sum(weights.values()) or 1.0
-        pieces = [(i, p, quick_sentence_spans(p.chunk.text)) for i, p in enumerate(passages, start=1)]
-        texts = [p.chunk.text[a:b] for _, p, spans in pieces for a, b in spans]
-        sections = [p.chunk.section or "" for _, p, _ in pieces]
-        token_sets = iter(set(t) for t in content_tokens_batch(texts))
-        section_tokens = [set(t) for t in content_tokens_batch(sections)]
-        out = []
-        for (i, p, spans), sect in zip(pieces, section_tokens):
-            previous: set[str] = set()
-            for a, b in spans:
-                toks = next(token_sets)
-                sentence = p.chunk.text[a:b]
-                context = sect | previous
-                previous = toks if len(sentence) <= HEADING_CHARS else set()
-                if len(sentence) < MIN_SENTENCE_CHARS:
+    def _quotes(self, query: AnalyzedQuery, passages: list[Passage]) -> list[tuple[int, str]]:
+        """(passage number, quoted text) in answer order, within the length limit."""
+        reading = read(query, passages)
+        quotes: list[tuple[int, str]] = []
+        seen: set[tuple[int, int]] = set()
+        used = 0
+        for part in reading.parts:
+            for choice in part.choices:
+                sentences: list[Candidate] = [choice.candidate, *choice.items]
+                fresh = [s for s in sentences if (s.passage, s.index) not in seen]
+                if not fresh:
                     continue
-                matched = 0.0
-                own = []
-                for c in query.concepts:
-                    w = weights.get(c.surface, 0.0)
-                    if any(t in toks for t in c.alternatives):
-                        matched += w
-                        own.append(c.surface)
-                    elif any(t in context for t in c.alternatives):
-                        matched += CONTEXT_SHARE * w
-                length = min(1.0, len(sentence) / FULL_LENGTH_CHARS)
-                out.append(_Candidate(matched / total * length + RANK_BONUS / i, i, p.chunk.start + a, sentence,
-                                      frozenset(own)))
-        return out
+                text = _quote(passages[choice.candidate.passage - 1], fresh)
+                if quotes and used + len(text) > self.max_chars:
+                    continue
+                seen.update((s.passage, s.index) for s in fresh)
+                quotes.append((choice.candidate.passage, _clip(text, self.max_chars)))
+                used += len(text)
+        return quotes
 
     def generate(self, query: AnalyzedQuery, passages: list[Passage]) -> Generation:
-        """Best sentence first; then more from the passages already used (explanations run over
-        several lines), and from another passage only when it adds concepts not yet covered
-        (questions about two things), so citations stay on the passages that answer."""
-        candidates = self._candidates(query, passages)
-        weights = query.weights or {c.surface: c.salience for c in query.concepts}
-        total = sum(weights.values()) or 1.0
-        ranked = sorted(candidates, key=lambda c: (-c.score, c.passage, c.start))
-        best = ranked[0].score if ranked else 0.0
-        chosen: list[_Candidate] = []
-        covered: set[str] = set()
-        used = 0
-        for cand in ranked:
-            if len(chosen) >= self.max_sentences:
-                break
-            if chosen:
-                if cand.score < best * SENTENCE_FOCUS or used + len(cand.text) > self.max_chars:
-                    continue
-                if any(cand.text == c.text for c in chosen):
-                    continue
-                new = sum(weights.get(c, 0.0) for c in cand.concepts - covered) / total
-                if cand.passage not in {c.passage for c in chosen} and new < NEW_COVERAGE:
-                    continue
-            chosen.append(cand)
-            covered |= cand.concepts
-            used += len(cand.text)
-        order = {p: r for r, p in enumerate(dict.fromkeys(c.passage for c in chosen))}
-        chosen.sort(key=lambda c: (order[c.passage], c.start))
-        # Number the quoted passages in order of use, as verification will: the streamed text
-        # then already is the final text.
-        body = " ".join(f"{_clip(c.text, self.max_chars)} [{order[c.passage] + 1}]" for c in chosen)
+        quotes = self._quotes(query, passages)
+        order = {p: r for r, p in enumerate(dict.fromkeys(p for p, _ in quotes), start=1)}
+        # Passages numbered in order of use, as verification will: the streamed text then
+        # already is the final text.
+        body = " ".join(f"{text} [{order[p]}]" for p, text in quotes)
         used = [passages[p - 1] for p in order]
         preamble = EN_PREAMBLE if query.lang == "en" else ""
-        return Generation(body, used, preamble, {"sentences_considered": len(candidates)})
+        reading = read(query, passages)
+        debug = {"intent": reading.intent.kind, "parts": [
+            {"text": r.part.text, "kind": r.part.kind, "focus": [c.surface for c in r.part.focus],
+             "attribute": [c.surface for c in r.part.attribute], "evidence": round(r.evidence, 4)}
+            for r in reading.parts]}
+        return Generation(body, used, preamble, debug)
 
     def stream(self, query: AnalyzedQuery, passages: list[Passage]) -> Iterator[str | Generation]:
         generation = self.generate(query, passages)
         for piece in ([generation.preamble + "\n"] if generation.preamble else []) + _words(generation.text):
             yield piece
         yield generation
+
+
+def _quote(passage: Passage, sentences: list[Candidate]) -> str:
+    """The exact text of a sentence, or of a list introduction through its last item (the
+    items' own line breaks and markers kept), so every quote is a span of the passage."""
+    if len(sentences) == 1:
+        return sentences[0].text
+    return passage.chunk.text[sentences[0].start:sentences[-1].end]
 
 
 def _clip(text: str, limit: int) -> str:

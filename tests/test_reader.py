@@ -1,0 +1,186 @@
+"""The reader: sentences, worded numbers, names across scripts, question intent, sentence
+filtering, and end-to-end answers on the real notes."""
+from __future__ import annotations
+
+import pytest
+
+from rag.glossary import load_glossary
+from rag.intent import intent_of
+from rag.names import SkeletonIndex, compact, fold, mentions, model_names, skeletons
+from rag.numerals import asks_count, asks_date, has_date, has_quantity
+from rag.query import analyze
+from rag.reader import candidates, read
+from rag.sentences import split
+from rag.types import Chunk, Passage
+
+# ---- sentence splitting (Kiwi's splitter, line-aware) ----
+
+
+def test_sentences_break_at_endings_not_inside_words() -> None:
+    text = "가중치는 손실이 줄어드는 방향으로 조금씩 움직인다 그래서 다양한 최적화 기법이 쓰인다.\n바다처럼 넓은 데이터"
+    spans = [text[s.start:s.end] for s in split(text)]
+    assert spans[0] == "가중치는 손실이 줄어드는 방향으로 조금씩 움직인다"
+    assert spans[1] == "그래서 다양한 최적화 기법이 쓰인다."
+    assert spans[2] == "바다처럼 넓은 데이터"  # a line break always ends a sentence; 바다 is not an ending
+
+
+def test_sentence_spans_are_exact_and_carry_morphemes() -> None:
+    text = "  BERT는 인코더만 쓴다.  GPT는 디코더만 쓴다!\n\n- 항목 하나"
+    sents = split(text)
+    assert [text[s.start:s.end] for s in sents] == ["BERT는 인코더만 쓴다.", "GPT는 디코더만 쓴다!", "- 항목 하나"]
+    assert "bert" in sents[0].tokens and "인코더" in sents[0].tokens
+
+
+# ---- numbers written in digits or words ----
+
+
+@pytest.mark.parametrize("text", ["방식은 세 가지로 나뉜다", "다섯 개의 층", "여덟 단계를 거친다", "삼 단계 구조", "12개 언어",
+                                  "a two-stage detector", "단일 단계 방식"])
+def test_quantities_in_words_and_digits(text: str) -> None:
+    assert has_quantity(text)
+
+
+@pytest.mark.parametrize("text", ["이 단계에서 특징을 뽑는다", "세상을 바꾼 모델", "여러 개의 층", "네트워크를 쌓는다"])
+def test_words_that_only_look_like_numerals(text: str) -> None:
+    assert not has_quantity(text)
+
+
+def test_count_and_date_questions() -> None:
+    assert asks_count("레이어는 몇 개로 이루어져 있어?") and asks_count("How many heads does it use?")
+    assert asks_date("이 모델은 언제 공개됐어?") and asks_date("What year was it released?")
+    assert not asks_count("언제 나왔어?") and not asks_date("왜 필요해?")
+    assert has_date("2017년에 공개") and not has_date("17개 층")
+
+
+# ---- names across scripts and spellings ----
+
+
+@pytest.mark.parametrize("hangul,latin", [("트랜스포머", "transformer"), ("텐서플로", "TensorFlow"), ("파이토치", "PyTorch"),
+                                          ("어텐션", "attention"), ("임베딩", "embedding"), ("케라스", "Keras")])
+def test_transliterations_share_a_skeleton(hangul: str, latin: str) -> None:
+    assert skeletons(hangul) & skeletons(latin)
+
+
+def test_skeleton_index_finds_the_other_script_only() -> None:
+    index = SkeletonIndex(["transformer", "트랜스포머", "모델", "model", "학습", "데이터", "필터", "google"])
+    assert index.other_script("트랜스포머") == ["transformer"]
+    assert index.other_script("model", name=True) == ["모델"] and index.other_script("구글", name=True) == ["google"]
+    assert index.other_script("학습") == [] and index.other_script("bread") == []  # not 필터 (PLT)
+
+
+def test_versioned_names_match_only_the_same_version() -> None:
+    assert compact("Llama 2") == compact("llama-2") == "llama2"
+    assert mentions(fold("YOLO v8은 빠르다"), "yolov8") and not mentions(fold("YOLOv5는"), "yolov8")
+    assert mentions(fold("Mixtral 8x7B, GPT-3.5"), "gpt3.5") and not mentions(fold("GPT-35"), "gpt3")
+    assert mentions(fold("Chat GPT로"), "chatgpt") and mentions(fold("GPT-2에서"), "gpt")
+    assert model_names("Llama 2와 Phi-3의 차이") == ["llama2", "phi3"]
+
+
+# ---- question intent ----
+
+
+def _intent(question: str):  # noqa: ANN202
+    return intent_of(analyze(question, load_glossary()))
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("CNN이 뭐야?", "definition"), ("What is backpropagation?", "definition"),
+    ("배치 정규화는 왜 쓰는 거예요?", "reason"), ("Why do we normalise inputs?", "reason"),
+    ("오토인코더는 어떻게 학습해?", "method"), ("How does dropout work?", "method"),
+    ("ResNet은 레이어가 몇 개야?", "count"), ("How many layers does VGG have?", "count"),
+    ("BERT는 언제 나왔어?", "date"), ("강화학습의 종류에는 뭐가 있어?", "list"),
+])
+def test_question_kinds(question: str, kind: str) -> None:
+    assert _intent(question).kind == kind
+
+
+def test_focus_is_the_name_and_the_rest_is_the_attribute() -> None:
+    part = _intent("Phi-3의 컨텍스트 길이는 몇 토큰이야?").parts[0]
+    assert {c.surface for c in part.focus} >= {"phi"} and part.names == ["phi3"]
+    assert {"컨텍스트", "길이"} <= {c.surface for c in part.attribute}
+
+
+def test_comparison_and_multi_part_questions_have_a_part_each() -> None:
+    comparison = _intent("LSTM과 GRU의 차이가 뭐야?")
+    assert comparison.kind == "comparison" and [p.focus[0].surface for p in comparison.parts] == ["lstm", "gru"]
+    multi = _intent("인코더는 뭐고, 디코더는 왜 필요해?")
+    assert len(multi.parts) == 2 and multi.parts[1].kind == "reason"
+    english = _intent("What is an encoder and why does a decoder need attention?")
+    assert len(english.parts) == 2
+
+
+# ---- sentence filtering ----
+
+PASSAGE = """Object Tracking (객체 추적)
+
+객체 추적은 영상에서 같은 물체를 프레임마다 따라가는 기술이다.
+추적 방식의 종류는 다음과 같다.
+- 단일 객체 추적
+- 다중 객체 추적
+https://example.tistory.com/12
+참고"""
+
+
+def _passage(text: str = PASSAGE) -> Passage:
+    return Passage(Chunk("x.txt", 0, len(text), text, section="Object Tracking (객체 추적)", id=0), 1.0)
+
+
+def test_headings_links_and_fragments_are_never_quoted() -> None:
+    kinds = {c.text: c.kind for c in candidates([_passage()])}
+    assert "Object Tracking (객체 추적)" not in kinds  # the heading is scope, not a sentence
+    assert kinds["https://example.tistory.com/12"] == "link"
+    assert kinds["객체 추적은 영상에서 같은 물체를 프레임마다 따라가는 기술이다."] == "text"
+    assert kinds["추적 방식의 종류는 다음과 같다."] == "intro"
+
+
+def test_a_list_introduction_is_quoted_with_its_items() -> None:
+    query = analyze("객체 추적 방식에는 어떤 종류가 있어?", load_glossary())
+    reading = read(query, [_passage()])
+    best = max(reading.parts[0].choices, key=lambda c: c.score)
+    assert best.candidate.text == "추적 방식의 종류는 다음과 같다."
+    assert [c.text for c in best.items] == ["- 단일 객체 추적", "- 다중 객체 추적"]
+
+
+def test_definition_question_gets_the_definition_sentence() -> None:
+    query = analyze("객체 추적이 뭐야?", load_glossary())
+    choices = read(query, [_passage()]).parts[0].choices
+    assert choices[0].candidate.text.startswith("객체 추적은 영상에서")
+    assert all(c.candidate.kind != "link" for c in choices)
+
+
+# ---- end to end on the real notes ----
+
+
+@pytest.fixture(scope="module")
+def pipeline(notes_settings):  # noqa: ANN001, ANN201
+    from rag.generators.extractive import ExtractiveGenerator
+    from rag.live import LiveSnapshot
+    from rag.pipeline import AnswerPipeline
+    from rag.search import Searcher
+
+    live = LiveSnapshot(notes_settings.index_dir)
+    return AnswerPipeline(notes_settings, Searcher(notes_settings, live.get), ExtractiveGenerator())
+
+
+def test_definition_on_the_notes(pipeline) -> None:  # noqa: ANN001
+    answer = pipeline.run("Cycle GAN이 뭐야?")
+    assert not answer.refused
+    assert answer.sentences[0].text.startswith("Cycle GAN은 페어링 되지 않은 이미지")
+
+
+def test_comparison_on_the_notes_answers_both_sides(pipeline) -> None:  # noqa: ANN001
+    answer = pipeline.run("Whisper의 Transcription이랑 Translation 기능은 뭐가 달라?")
+    assert not answer.refused
+    assert "다중 언어" in answer.answer and "영어로만" in answer.answer
+
+
+def test_count_written_in_words_is_answered(pipeline) -> None:  # noqa: ANN001
+    answer = pipeline.run("케라스로 모델을 정의하는 방법은 몇 가지야?")
+    assert not answer.refused, answer.debug
+    assert "두 가지" in answer.answer
+
+
+def test_attribute_of_a_covered_thing_is_refused(pipeline) -> None:  # noqa: ANN001
+    # The notes describe Cycle GAN, and never say when it was published.
+    answer = pipeline.run("Cycle GAN 논문은 몇 년도에 발표됐어?")
+    assert answer.refused, answer.answer
