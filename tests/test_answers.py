@@ -118,6 +118,29 @@ def test_scripted_outputs_are_verified_in_the_pipeline(notes_settings) -> None:
     assert len(answer.citations) == 1 and answer.citations[0].doc.startswith("000")
 
 
+def test_an_answer_with_no_supported_sentence_is_a_refusal(notes_settings) -> None:
+    live = LiveSnapshot(notes_settings.index_dir)
+    pipeline = AnswerPipeline(notes_settings, Searcher(notes_settings, live.get),
+                              ScriptedGenerator("달은 치즈로 만들어졌다 [1]. 화성에는 토끼가 산다."))
+    answer = pipeline.run("YOLO는 객체를 어떻게 식별해?")
+    assert answer.refused and answer.citations == [] and answer.sentences == []
+    assert "치즈" in answer.debug["draft"] and "치즈" not in answer.answer
+    final = list(pipeline.stream("YOLO는 객체를 어떻게 식별해?"))[-1]
+    assert final.kind == "answer" and final.data.refused and "치즈" in final.data.debug["draft"]
+
+
+def test_a_weak_real_model_is_refused_not_served(notes_settings, tiny_gguf: Path) -> None:
+    """The tiny random GGUF writes text no passage supports: through the real llama.cpp path,
+    run and stream both end in a refusal that keeps the draft for inspection."""
+    settings = notes_settings.model_copy(update={"llm_model": str(tiny_gguf), "llm_ctx": 1024, "llm_max_tokens": 24})
+    live = LiveSnapshot(settings.index_dir)
+    pipeline = AnswerPipeline(settings, Searcher(settings, live.get), LlamaCppGenerator(settings))
+    answer = pipeline.run("YOLO는 객체를 어떻게 탐지해?")
+    assert answer.refused and "draft" in answer.debug and answer.citations == []
+    events = list(pipeline.stream("YOLO는 객체를 어떻게 탐지해?"))
+    assert events[-1].kind == "answer" and events[-1].data.refused and "draft" in events[-1].data.debug
+
+
 def test_refused_questions_never_reach_the_generator(notes_settings) -> None:
     class Exploding(ScriptedGenerator):
         def generate(self, query, passages):  # noqa: ANN001, ANN201
