@@ -356,8 +356,9 @@ def read(query: AnalyzedQuery, passages: Sequence[Passage]) -> Reading:
     cands = candidates(passages)
     unchecked, absent = frozenset(query.unchecked), frozenset(query.absent)
     parts = [read_part(part, cands, weights, unchecked, absent) for part in intent.parts]
-    # Every part must be answerable for the question to be: the weakest part decides.
-    evidence = min(p.evidence for p in parts) if parts else 0.0
+    # A question of several parts is answered when its parts are on average: one part the
+    # notes do not cover does not silence the others.
+    evidence = sum(p.evidence for p in parts) / len(parts) if parts else 0.0
     reading = Reading(intent, evidence, parts)
     query.readings[key] = reading
     return reading
