@@ -208,9 +208,9 @@ def test_comparison_every_metric_moved_items_and_chart() -> None:
     assert metrics[("all", "retrieval.hit@3")]["verdict"] == "same"
     assert ("type=factoid", "answer.keyword_recall") in metrics and ("lang=ko", "latency_ms.answer_p50") in metrics
     assert {x["id"]: (x["old"], x["new"], x["verdict"]) for x in comp["changed_items"]} == {
-        ok["id"]: ("ok", "retrieval_miss", "broken"), fixed["id"]: ("wrong_sentences", "ok", "fixed")}
-    assert comp["changed_items"][0]["verdict"] == "broken"  # broken first: what to look at
-    assert comp["items_summary"] == {"fixed": 1, "broken": 1, "changed": 0}
+        ok["id"]: ("ok", "retrieval_miss", "worse"), fixed["id"]: ("wrong_sentences", "ok", "better")}
+    assert comp["changed_items"][0]["verdict"] == "worse"  # worse first: what to look at
+    assert comp["items_summary"] == {"worse": 1, "better": 1, "changed": 0}
     text = "\n".join(headline(comp))
     assert "top_k 5 → 1" in text and "retrieval.hit@1" in text and ok["id"] in text
     panels = {p["title"]: p for p in comparison_panels(comp)}
@@ -252,3 +252,18 @@ def test_comparison_refuses_other_files_and_item_sets_naming_the_difference() ->
     both_hidden = compare(_report(copy.deepcopy(rows), summary_only=True), _report(copy.deepcopy(rows), summary_only=True))
     assert both_hidden["changed_items"] is None and all(x["verdict"] == "same" for x in both_hidden["metrics"]
                                                        if x["old"] is not None)
+
+
+def test_entity_named_matches_whole_latin_words_and_numbers() -> None:
+    from rag.evaluation.runner import _mentions, entity_named
+    from rag.glossary import load_glossary
+
+    assert _mentions("라마 3 (8b, 70b)", "3") and not _mentions("2023년", "3")
+    assert _mentions("400b 이상의 모델", "400") and not _mentions("roberta는", "bert")
+    assert _mentions("bert는 구글이", "bert") and not _mentions("large-v2", "v")  # one letter never counts
+    assert _mentions("트랜스포머의 인코더", "인코더")
+    glossary = load_glossary()
+    named = entity_named("BERT-base 모델은 인코더 레이어가 몇 개야?", "BERT는 2018년 구글이 공개한 모델이다.", glossary)
+    assert "bert" in [n.lower() for n in named]
+    assert entity_named("Mistral 7B는 컨텍스트 길이가 몇 토큰이야?", "BERT는 2018년 구글이 공개한 모델이다.", glossary) == []
+    assert entity_named("Mistral 7B는 무엇이야?", "", glossary) == []

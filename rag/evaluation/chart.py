@@ -25,7 +25,7 @@ def _get(group: dict[str, Any], section: str, key: str) -> float | None:
 
 
 def _answer_panel(title: str, groups: Sequence[tuple[str, dict[str, Any]]]) -> Panel:
-    return {"title": title, "kind": "bar", "ylim": (0, 1.15), "categories": [label for _, _, label in ANSWER_KEYS],
+    return {"title": title, "kind": "bar", "ylim": (0, 1.35), "categories": [label for _, _, label in ANSWER_KEYS],
             "series": [{"name": f"{name} (n={g.get('n_answerable', g.get('counts', {}).get('n_answerable'))})",
                         "values": [_get(g, s, k) for s, k, _ in ANSWER_KEYS]} for name, g in groups]}
 
@@ -41,7 +41,7 @@ def report_panels(report: dict[str, Any]) -> list[Panel]:
     failures = report.get("failures") or {}
     shown = [c for c in (*CLASSES, OK)]
     return [
-        {"title": "Retrieval (answerable items)", "kind": "bar", "ylim": (0, 1.15), "categories": keys,
+        {"title": "Retrieval (answerable items)", "kind": "bar", "ylim": (0, 1.35), "categories": keys,
          "series": [{"name": f"{name} (n={g.get('n_scored', g.get('counts', {}).get('n_scored'))})",
                      "values": [_get(g, "retrieval", key) for key in keys]} for name, g in [("all", report), *by_lang]]},
         {"title": "Latency", "kind": "bar", "ylabel": "ms", "log_if_spread": True,
@@ -50,7 +50,7 @@ def report_panels(report: dict[str, Any]) -> list[Panel]:
                                               ("retrieval_p50", "retrieval_p95", "answer_p50", "answer_p95")]}]},
         _answer_panel("Answers by type", [("all", report), *by_type]),
         _answer_panel("Answers by language", [("all", report), *by_lang]),
-        {"title": "Refusal rates by type and language", "kind": "bar", "ylim": (0, 1.15),
+        {"title": "Refusal rates by type and language", "kind": "bar", "ylim": (0, 1.35), "rotation": 20,
          "categories": [name for name, _ in groups],
          "series": [{"name": label, "values": [_get(g, "refusal", key) for _, g in groups]}
                     for key, label in REFUSAL_KEYS]},
@@ -95,8 +95,8 @@ def _draw_panel(ax: Any, panel: Panel) -> None:
         if panel.get("log_if_spread") and positive and min(positive) * 50 < max(positive):
             ax.set_yscale("log")  # sub-ms retrieval next to slow answers
     ax.set_title(panel["title"], fontsize=10)
-    if len(series) > 1:
-        ax.legend(fontsize=7, loc="upper right")
+    if len(series) > 1:  # above the bars: rates stop at 1.0, the axis at 1.35
+        ax.legend(fontsize=7, loc="upper left", ncol=min(len(series), 3))
 
 
 def draw(panels: Sequence[Panel], title: str, columns: int = 2):  # noqa: ANN201 - matplotlib Figure

@@ -3,7 +3,7 @@
 ``compare(old, new)`` refuses reports of different QA files or item sets (``ComparisonError``,
 naming what differs), then lists each metric of every group with its difference and whether
 it got better or worse, the settings that differ between the runs, and the items whose
-failure class changed (fixed, broken, or failing differently).
+failure class changed (worse, better, or failing differently).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from rag.evaluation.testset import items_digest
 SECTIONS = ("retrieval", "answer", "citations", "refusal", "latency_ms")
 LOWER_IS_BETTER = {"refusal.answerable_refused"}
 # Run-specific config entries that say nothing about the settings compared.
-_NOT_SETTINGS = {"seconds", "qa", "qa_file", "summary_only", "warmup_questions", "n_items"}
+_NOT_SETTINGS = {"seconds", "qa", "qa_file", "summary_only", "warmup_questions", "n_items", "failure_top_k"}
 
 
 class ComparisonError(ValueError):
@@ -152,9 +152,18 @@ def _verdict(metric: str, old: float | None, new: float | None) -> str:
     return "better" if diff * direction(metric) > 0 else "worse"
 
 
+def severity(cls: str) -> int:
+    """0 for ok, 1 for a right answer with an imprecise citation, 2 for a wrong or missing
+    answer; unscored items (which cannot be judged) count as 1."""
+    return 0 if cls == OK else 1 if cls in ("citation_imprecise", UNSCORED) else 2
+
+
 def changed_items(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """Items whose failure class differs, broken ones first; None when either report has no
-    per-item classes (a summary-only run, or a baseline made before classes existed)."""
+    """Items whose failure class differs, worse ones first; None when either report has no
+    per-item classes (a summary-only run, or a baseline made before classes existed).
+
+    ``verdict``: "worse" or "better" by ``severity``, "changed" when failing differently
+    (e.g. a retrieval miss that became a wrong passage)."""
     if "items" not in old or "items" not in new:
         return None
     before = {r["id"]: r for r in old["items"]}
@@ -166,11 +175,12 @@ def changed_items(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, An
         if o is None or o["failure"]["class"] == r["failure"]["class"]:
             continue
         a, b = o["failure"]["class"], r["failure"]["class"]
-        verdict = "fixed" if b == OK else "broken" if a == OK else "changed"
+        step = severity(b) - severity(a)
+        verdict = "worse" if step > 0 else "better" if step < 0 else "changed"
         out.append({"id": r["id"], "type": r["type"], "lang": r["lang"], "question": r["question"],
                     "old": a, "new": b, "old_detail": o["failure"]["detail"], "new_detail": r["failure"]["detail"],
                     "old_answer": o.get("answer"), "new_answer": r.get("answer"), "verdict": verdict})
-    order = {"broken": 0, "changed": 1, "fixed": 2}
+    order = {"worse": 0, "changed": 1, "better": 2}
     return sorted(out, key=lambda x: (order[x["verdict"]], x["id"]))
 
 
@@ -211,5 +221,5 @@ def compare(old: dict[str, Any], new: dict[str, Any], baseline: str | None = Non
         "metrics": metrics,
         "changed_items": items,
         "items_summary": None if items is None else {v: sum(1 for x in items if x["verdict"] == v)
-                                                       for v in ("fixed", "broken", "changed")},
+                                                       for v in ("worse", "better", "changed")},
     }

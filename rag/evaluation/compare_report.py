@@ -49,7 +49,7 @@ def headline(comp: dict[str, Any]) -> list[str]:
     else:
         look = ", ".join(f"{x['id']} ({LABELS.get(x['old'], x['old'])} → {LABELS.get(x['new'], x['new'])})"
                          for x in items[:8])
-        lines.append(f"{len(items)} item(s) changed class: {summary['broken']} broken, {summary['fixed']} fixed, "
+        lines.append(f"{len(items)} item(s) changed class: {summary['worse']} worse, {summary['better']} better, "
                      f"{summary['changed']} failing differently. Look first at: {look}"
                      + (" …" if len(items) > 8 else "") + ".")
     return lines + [f"Warning: {w}." for w in comp["warnings"]]
@@ -72,7 +72,7 @@ def markdown_section(comp: dict[str, Any]) -> list[str]:
                         "-" if counts[c]["diff"] is None else f"{counts[c]['diff']:+d}"]
                        for c in ALL_CLASSES if c in counts])
     if comp["changed_items"]:
-        lines += ["", "### Items that changed class", "", "Broken first (were ok), then failing differently, then fixed.", ""]
+        lines += ["", "### Items that changed class", "", "Worse first (ok → citation imprecise → wrong or refused), then failing differently, then better.", ""]
         lines += md_table(["id", "type", "lang", "question", "baseline", "this run", "verdict", "detail now"],
                           [[x["id"], x["type"], x["lang"], x["question"], LABELS.get(x["old"], x["old"]),
                             LABELS.get(x["new"], x["new"]), x["verdict"], x["new_detail"]]

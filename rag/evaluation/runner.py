@@ -6,6 +6,7 @@ them), all against one snapshot object, so the numbers describe exactly what stu
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -213,8 +214,24 @@ def recorded_settings(settings: Settings) -> dict[str, Any]:
             if not any(word in name for word in _UNRECORDED) and name not in ("host", "port")}
 
 
+def _mentions(text: str, term: str) -> bool:
+    """``term`` (lower case) occurs in ``text`` (lower case) as a whole word where it is Latin
+    or a number: "3" is not found in "2023", "bert" not in "roberta", "400" is in "400b";
+    Korean terms as substrings, since particles attach to them. One Latin letter never counts."""
+    if not term:
+        return False
+    if not term.isascii():
+        return term in text
+    if len(term) == 1 and term.isalpha():
+        return False
+    before = "a-z" if term[0].isalpha() else "0-9" if term[0].isdigit() else ""
+    after = "a-z" if term[-1].isalpha() else "0-9" if term[-1].isdigit() else ""
+    pattern = (f"(?<![{before}])" if before else "") + re.escape(term) + (f"(?![{after}])" if after else "")
+    return re.search(pattern, text) is not None
+
+
 def entity_named(question: str, answer: str, glossary: Any) -> list[str]:
-    """The question's entity terms that the answer contains (case-insensitive substrings).
+    """The question's entity terms that the answer mentions (see ``_mentions``).
 
     The entity is the question's most salient concepts (names, numbers, Latin terms when
     there are any; else its nouns), as the query analysis weighs them for the gate; a concept
@@ -228,4 +245,4 @@ def entity_named(question: str, answer: str, glossary: Any) -> list[str]:
     top = max(getattr(c, "salience", 1.0) for c in concepts)
     low = answer.lower()
     return [c.surface for c in concepts if getattr(c, "salience", 1.0) >= top
-            and any(alt and alt.lower() in low for alt in c.alternatives)]
+            and any(_mentions(low, alt.lower()) for alt in c.alternatives)]

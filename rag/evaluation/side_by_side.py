@@ -64,11 +64,11 @@ def panels(reports: Sequence[dict[str, Any]], names: Sequence[str]) -> list[char
     refusals = [("refusal", key) for key, _ in chart.REFUSAL_KEYS]
     shown = [*CLASSES, OK]
     return [
-        {"title": "Retrieval (answerable items)", "kind": "bar", "ylim": (0, 1.15),
+        {"title": "Retrieval (answerable items)", "kind": "bar", "ylim": (0, 1.35),
          "categories": [key for _, key in retrieval], "series": series(retrieval)},
-        {"title": "Answers", "kind": "bar", "ylim": (0, 1.15),
+        {"title": "Answers", "kind": "bar", "ylim": (0, 1.35),
          "categories": [label for _, _, label in chart.ANSWER_KEYS], "series": series(answers)},
-        {"title": "Refusal rates", "kind": "bar", "ylim": (0, 1.15),
+        {"title": "Refusal rates", "kind": "bar", "ylim": (0, 1.35),
          "categories": [label for _, label in chart.REFUSAL_KEYS], "series": series(refusals)},
         {"title": "Failure classes (share of items)", "kind": "barh", "xlabel": "share of items", "label_kind": "share",
          "categories": [LABELS[c] for c in shown],
