@@ -210,7 +210,8 @@ def eval_(
     if baseline is not None:  # checked before the run, which takes minutes
         try:
             old = load_baseline(baseline)
-            check_same_set(old, testset_identity(loaded[0], qa_files[0]), [i.id for i in loaded[0]])
+            check_same_set(old, testset_identity(loaded[0], qa_files[0]),
+                           None if summary_only else [i.id for i in loaded[0]])
         except ComparisonError as exc:
             _fail(f"cannot compare with {baseline}: {exc}")
     try:

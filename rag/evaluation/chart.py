@@ -63,6 +63,8 @@ def report_panels(report: dict[str, Any]) -> list[Panel]:
 def _label(value: float | None, kind: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
+    if kind == "diff" and abs(value) < 1e-9:
+        return ""  # no change: an unlabelled zero-height bar
     if isinstance(value, int) or float(value).is_integer() and kind == "barh":
         return str(int(value))
     return f"{value:+.3f}" if kind == "diff" else f"{value:.2f}"
@@ -90,13 +92,15 @@ def _draw_panel(ax: Any, panel: Panel) -> None:
         ax.set_xticks(range(len(cats)), cats, fontsize=8, rotation=panel.get("rotation", 0))
         if panel.get("ylim"):
             ax.set_ylim(*panel["ylim"])
+        if panel.get("zero_line"):
+            ax.axhline(0, color="black", linewidth=0.8)
         ax.set_ylabel(panel.get("ylabel", ""))
         positive = [v for s in series for v in s["values"] if v is not None and v > 0]
         if panel.get("log_if_spread") and positive and min(positive) * 50 < max(positive):
             ax.set_yscale("log")  # sub-ms retrieval next to slow answers
     ax.set_title(panel["title"], fontsize=10)
     if len(series) > 1:  # above the bars: rates stop at 1.0, the axis at 1.35
-        ax.legend(fontsize=7, loc="upper left", ncol=min(len(series), 3))
+        ax.legend(fontsize=7, loc=panel.get("legend_loc", "upper left"), ncol=min(len(series), 3))
 
 
 def draw(panels: Sequence[Panel], title: str, columns: int = 2):  # noqa: ANN201 - matplotlib Figure
@@ -104,7 +108,7 @@ def draw(panels: Sequence[Panel], title: str, columns: int = 2):  # noqa: ANN201
     from matplotlib.figure import Figure  # no pyplot: no global state, no display needed
 
     rows = math.ceil(len(panels) / columns)
-    fig = Figure(figsize=(7 * columns, 4.3 * rows), dpi=100)
+    fig = Figure(figsize=(7 * columns, 4.6 * rows), dpi=100)
     axes = fig.subplots(rows, columns, squeeze=False).ravel()
     for ax, panel in zip(axes, panels):
         _draw_panel(ax, panel)

@@ -102,10 +102,11 @@ def panels(comp: dict[str, Any]) -> list[Panel]:
          "series": [{"name": "diff", "values": [x["diff"] for x in overall],
                      "colors": [_color(x["verdict"]) for x in overall]}]},
         {"title": "Failure classes (items): baseline vs this run", "kind": "barh", "xlabel": "items",
+         "legend_loc": "lower right",
          "categories": [LABELS[c] for c in shown],
          "series": [{"name": "baseline", "values": [counts[c]["old"] for c in shown], "colors": NEUTRAL},
                     {"name": "this run", "values": [counts[c]["new"] for c in shown]}]},
         {"title": "Change by type and language (this run − baseline)", "kind": "bar", "label_kind": "diff",
-         "rotation": 20, "categories": scopes,
+         "rotation": 20, "legend_loc": "best", "zero_line": True, "categories": scopes,
          "series": [{"name": metric, "values": [cell.get((s, metric)) for s in scopes]} for metric in BY_GROUP]},
     ]

@@ -194,7 +194,7 @@ def chart_png(report: dict[str, Any]) -> bytes:
 def comparison_png(comparison: dict[str, Any]) -> bytes:
     """The differences to the baseline: overall changes, failure classes, changes by group."""
     fig = chart.draw(compare_report.panels(comparison), f"{comparison['qa'].get('name')}: this run vs "
-                                                         f"{comparison['baseline']}", columns=3)
+                                                         f"{comparison['baseline']}", columns=2)
     return chart.png(fig)
 
 

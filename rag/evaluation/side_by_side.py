@@ -39,12 +39,13 @@ def markdown(reports: Sequence[dict[str, Any]], names: Sequence[str]) -> str:
              "Each QA file side by side (overall metrics; no differences are taken, the item sets differ). "
              "Each file's full report is in its own directory.", ""]
     header = ["metric"] + [f"{n} ({r['config']['qa']['name']})" for n, r in zip(names, reports)]
-    rows = [[label.replace("{k}", str(reports[0]["config"]["k"]))] + [fmt(_value(r, s, key)) for r in reports]
-            for label, s, key in ROWS]
+    rows = [[label.replace("{k}", str(reports[0]["config"]["k"]))]
+            + [fmt(_value(r, s, key), 1 if s == "latency_ms" else 3) for r in reports] for label, s, key in ROWS]
     rows += [[f"failures: {LABELS[c]}"] + [fmt(((r.get("failures") or {}).get(c) or {}).get("n")) for r in reports]
              for c in ALL_CLASSES]
     lines += md_table(header, rows)
-    lines += ["", "## Runs", ""]
+    lines += ["", "The files ran one after the other in one process: a later file may answer faster "
+              "where it repeats questions whose analysis an earlier one left in cache.", "", "## Runs", ""]
     lines += md_table(["directory", "QA file", "items", "summary only", "snapshot", "retriever", "generator"],
                       [[f"{n}/report.md", r["config"]["qa"]["path"], r["n"], r["config"].get("summary_only"),
                         r["config"]["snapshot"], r["config"]["retriever"], r["config"]["generator"]]
@@ -71,6 +72,7 @@ def panels(reports: Sequence[dict[str, Any]], names: Sequence[str]) -> list[char
         {"title": "Refusal rates", "kind": "bar", "ylim": (0, 1.35),
          "categories": [label for _, label in chart.REFUSAL_KEYS], "series": series(refusals)},
         {"title": "Failure classes (share of items)", "kind": "barh", "xlabel": "share of items", "label_kind": "share",
+         "legend_loc": "lower right",
          "categories": [LABELS[c] for c in shown],
          "series": [{"name": n, "values": [((r.get("failures") or {}).get(c) or {}).get("share") for c in shown]}
                     for n, r in zip(names, reports)]},
