@@ -189,6 +189,8 @@ def eval_(
         _fail("--retriever must be dense, bm25 or hybrid")
     if baseline is not None and len(qa_files) > 1:
         _fail("--baseline compares runs of one QA file; several QA files are reported side by side without it")
+    if baseline is not None and out is not None and (out / "report.json").resolve() == baseline.resolve():
+        _fail(f"--out {out} would overwrite the baseline {baseline}; write the new run elsewhere")
     if items_out is not None and summary_only:
         _fail("--items writes per-item answers, which --summary-only withholds; use one or the other")
     loaded = []

@@ -110,6 +110,11 @@ def test_baseline_of_another_file_or_item_set_is_refused_before_running(
     proc = _rag(notes_settings, tmp_path, "eval", str(renamed), "--out", str(out), "--baseline", baseline)
     assert proc.returncode == 2 and "different QA files: the baseline ran 'testset.jsonl', this run 'other.jsonl'" \
         in proc.stderr and not out.exists()
+    before = Path(baseline).read_bytes()
+    proc = _rag(notes_settings, tmp_path, "eval", str(TESTSET), "--out", str(Path(baseline).parent),
+                "--baseline", baseline)
+    assert proc.returncode == 2 and "would overwrite the baseline" in proc.stderr
+    assert Path(baseline).read_bytes() == before
     proc = _rag(notes_settings, tmp_path, "eval", str(TESTSET), "--baseline", str(tmp_path / "missing.json"))
     assert proc.returncode == 2 and "does not exist" in proc.stderr
     (tmp_path / "bad.json").write_text("{}", encoding="utf-8")

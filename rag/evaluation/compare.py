@@ -113,7 +113,7 @@ def _groups(report: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
             yield f"{field[3:]}={name}", group
 
 
-def _failure_counts(scope: str, group: dict[str, Any]) -> dict[str, int]:
+def _failure_counts(group: dict[str, Any]) -> dict[str, int]:
     failures = group.get("failures") or {}
     return {name: (v["n"] if isinstance(v, dict) else v) for name, v in failures.items()}
 
@@ -126,7 +126,7 @@ def flat_metrics(report: dict[str, Any]) -> dict[str, tuple[str, str, float | No
         for section in SECTIONS:
             for key, value in (group.get(section) or {}).items():
                 out[f"{scope} {section}.{key}"] = (scope, f"{section}.{key}", value)
-        for name, n in _failure_counts(scope, group).items():
+        for name, n in _failure_counts(group).items():
             out[f"{scope} failures.{name}"] = (scope, f"failures.{name}", n)
     return out
 
