@@ -165,46 +165,93 @@ def ask(
 
 @app.command("eval")
 def eval_(
-    qa_file: Annotated[Path, typer.Argument(help="QA test set (JSONL), e.g. data/qa/testset.jsonl")],
+    qa_files: Annotated[list[Path], typer.Argument(help="QA test set(s) (JSONL), e.g. data/qa/testset.jsonl")],
     as_json: JsonOpt = False,
     out: Annotated[Optional[Path], typer.Option("--out", help="Write report.json, report.md, report.png here")] = None,
     retriever: Annotated[Optional[str], typer.Option(help="dense, bm25 or hybrid (default RAG_RETRIEVER)")] = None,
     k: Annotated[int, typer.Option("-k", "--k", min=5, max=50, help="Passages retrieved for the retrieval metrics")] = 10,
+    baseline: Annotated[Optional[Path], typer.Option(
+        "--baseline", help="report.json of an earlier run of the same QA file: add a comparison")] = None,
+    summary_only: Annotated[bool, typer.Option(
+        "--summary-only", help="Aggregates only: no item, id, question or answer (blind sets)")] = False,
+    items_out: Annotated[Optional[Path], typer.Option(
+        "--items", help="Also write one JSON line per item (answer, citations, failure class) here")] = None,
 ) -> None:
-    """Score retrieval, answers, citations, refusals and latency on a QA test set."""
-    from rag.evaluation.report import summary_text, write_report
+    """Score retrieval, answers, citations, refusals, failure classes and latency on QA set(s)."""
+    from rag.evaluation import report as rep
+    from rag.evaluation.compare import ComparisonError, check_same_set, compare, load_baseline
     from rag.evaluation.runner import Evaluator
-    from rag.evaluation.testset import TestsetError, load_testset
+    from rag.evaluation.side_by_side import render as render_side_by_side, run_names
+    from rag.evaluation.testset import TestsetError, load_testset, testset_identity
 
     settings = _settings()
     if retriever not in (None, "dense", "bm25", "hybrid"):
         _fail("--retriever must be dense, bm25 or hybrid")
+    if baseline is not None and len(qa_files) > 1:
+        _fail("--baseline compares runs of one QA file; several QA files are reported side by side without it")
+    if baseline is not None and out is not None and (out / "report.json").resolve() == baseline.resolve():
+        _fail(f"--out {out} would overwrite the baseline {baseline}; write the new run elsewhere")
+    if items_out is not None and summary_only:
+        _fail("--items writes per-item answers, which --summary-only withholds; use one or the other")
+    loaded = []
+    for qa_file in qa_files:
+        if qa_file.name.startswith("blind") and not summary_only:
+            _fail(f"{qa_file} is a blind set: run it with --summary-only, which reports aggregates alone")
+        try:
+            items = load_testset(qa_file)
+        except TestsetError as exc:
+            _fail(f"{qa_file}: {exc}")
+            return
+        except (OSError, UnicodeDecodeError) as exc:
+            _fail(f"cannot read {qa_file}: {getattr(exc, 'strerror', None) or exc}")
+            return
+        if not items:
+            _fail(f"{qa_file}: no items")
+        loaded.append(items)
+    old = None
+    if baseline is not None:  # checked before the run, which takes minutes
+        try:
+            old = load_baseline(baseline)
+            check_same_set(old, testset_identity(loaded[0], qa_files[0]),
+                           None if summary_only else [i.id for i in loaded[0]])
+        except ComparisonError as exc:
+            _fail(f"cannot compare with {baseline}: {exc}")
     try:
-        items = load_testset(qa_file)
-    except TestsetError as exc:
-        _fail(f"{qa_file}: {exc}")
+        pipeline = _pipeline(settings)
+        reports = [Evaluator(settings, pipeline, k=k, retriever=retriever).run(  # type: ignore[arg-type]
+            items, source=qa_file, summary_only=summary_only) for qa_file, items in zip(qa_files, loaded)]
+        if old is not None:
+            reports[0]["comparison"] = compare(old, reports[0], baseline=str(baseline))
+        names = run_names(qa_files)
+        result = reports[0] if len(reports) == 1 else {"runs": [{"name": n, **r} for n, r in zip(names, reports)]}
+        if out is not None and len(reports) == 1:
+            rep.write_report(reports[0], out)
+        elif out is not None:
+            rep.write_files(render_side_by_side(reports, names), out)
+        if items_out is not None:
+            items_out.parent.mkdir(parents=True, exist_ok=True)
+            items_out.write_bytes(rep.items_jsonl(reports))
+    except ComparisonError as exc:
+        _fail(f"cannot compare with {baseline}: {exc}")
         return
-    except (OSError, UnicodeDecodeError) as exc:
-        _fail(f"cannot read {qa_file}: {getattr(exc, 'strerror', None) or exc}")
-        return
-    if not items:
-        _fail(f"{qa_file}: no items")
-    try:
-        report = Evaluator(settings, _pipeline(settings), k=k, retriever=retriever).run(items, source=qa_file)  # type: ignore[arg-type]
-        if out is not None:
-            write_report(report, out)
     except RagError as exc:
         _fail(exc.message)
         return
     except OSError as exc:
-        _fail(f"cannot write the report to {out}: {exc.strerror or exc}")
+        _fail(f"cannot write the report to {exc.filename or out}: {exc.strerror or exc}")
         return
     if as_json:
-        _print_json(report)
-    else:
-        typer.echo(summary_text(report))
-        if out is not None:
-            typer.echo(f"report written to {out}/report.md, report.json, report.png")
+        _print_json(result)
+        return
+    for name, r in zip(names, reports):
+        if len(reports) > 1:
+            typer.echo(f"\n== {name} ==")
+        typer.echo(rep.summary_text(r))
+    if out is not None:
+        typer.echo(f"report written to {out}/report.md, report.json, report.png"
+                   + (", comparison.png" if old is not None else ""))
+    if items_out is not None:
+        typer.echo(f"items written to {items_out}")
 
 
 @app.command()

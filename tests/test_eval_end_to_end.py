@@ -171,3 +171,74 @@ def test_malformed_line_is_an_error_and_nothing_is_written(corpus: dict[str, obj
     assert f"line {lineno}" in proc.stderr
     assert proc.stdout.strip() == ""
     assert not out.exists()
+
+
+def test_failure_classes_in_the_report(evaluated: tuple[dict[str, object], Path]) -> None:
+    report, out = evaluated
+    rows = {row["id"]: row for row in report["items"]}
+    failures = report["failures"]
+    assert sum(entry["n"] for entry in failures.values()) == 7
+    for name, entry in failures.items():
+        assert entry["ids"] == [i for i, row in rows.items() if row["failure"]["class"] == name]
+    assert rows["x1"]["failure"]["class"] in ("unscored", "answerable_refused")  # evidence not in the index
+    assert rows["u1"]["failure"]["class"] in ("ok", "unanswerable_answered")
+    md = (out / "report.md").read_text(encoding="utf-8")
+    section = md.split("\n## Failure classes", 1)[1].split("\n## ", 1)[0]
+    for name, entry in failures.items():
+        if entry["n"]:
+            assert all(i in section for i in entry["ids"]), name
+
+
+def test_summary_only_writes_aggregates_alone(corpus: dict[str, object], tmp_path: Path) -> None:
+    blind = tmp_path / "blind.jsonl"
+    blind.write_text(Path(corpus["qa"]).read_text(encoding="utf-8"), encoding="utf-8")  # type: ignore[arg-type]
+    out = tmp_path / "out"
+    proc = _rag(corpus, "eval", str(blind), "--out", str(out))
+    assert proc.returncode == 2 and "blind set" in proc.stderr and "--summary-only" in proc.stderr
+    assert not out.exists()
+    proc = _rag(corpus, "eval", str(blind), "--summary-only", "--items", str(tmp_path / "i.jsonl"))
+    assert proc.returncode == 2 and "--items" in proc.stderr
+    proc = _rag(corpus, "eval", str(blind), "--summary-only", "--json", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    printed = json.loads(proc.stdout)
+    assert "items" not in printed and printed["n"] == 7 and printed["problems"] == {"n": 2}
+    assert sum(entry["n"] for entry in printed["failures"].values()) == 7
+    assert json.loads((out / "report.json").read_text(encoding="utf-8")) == printed
+    questions = [json.loads(line) for line in Path(corpus["qa"]).read_text(encoding="utf-8").splitlines()]  # type: ignore[arg-type]
+    for name in ("report.json", "report.md"):
+        text = (out / name).read_text(encoding="utf-8")
+        for q in questions:  # no id, question or reference answer anywhere
+            assert f'"{q["id"]}"' not in text and f" {q['id']}," not in text and f"| {q['id']} |" not in text
+            assert q["question"] not in text and json.dumps(q["question"], ensure_ascii=False) not in text
+        assert "엽록체" not in text and "세종대왕" not in text
+    assert "## Questions" not in (out / "report.md").read_text(encoding="utf-8")
+    assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_several_qa_files_side_by_side(corpus: dict[str, object], tmp_path: Path) -> None:
+    lines = Path(corpus["qa"]).read_text(encoding="utf-8").splitlines()  # type: ignore[arg-type]
+    ko, en = tmp_path / "ko" / "set.jsonl", tmp_path / "en" / "set.jsonl"
+    for path, lang in ((ko, "ko"), (en, "en")):
+        path.parent.mkdir()
+        path.write_text("".join(line + "\n" for line in lines if json.loads(line)["lang"] == lang), encoding="utf-8")
+    out = tmp_path / "out"
+    proc = _rag(corpus, "eval", str(ko), str(en), "--baseline", str(tmp_path / "r.json"))
+    assert proc.returncode == 2 and "side by side" in proc.stderr
+    proc = _rag(corpus, "eval", str(ko), str(en), "--out", str(out), "--json", "--items", str(out / "items.jsonl"))
+    assert proc.returncode == 0, proc.stderr
+    combined = json.loads(proc.stdout)
+    assert [(r["name"], r["n"]) for r in combined["runs"]] == [("set-1", 5), ("set-2", 2)]
+    assert json.loads((out / "report.json").read_text(encoding="utf-8")) == combined
+    for name, run in (("set-1", combined["runs"][0]), ("set-2", combined["runs"][1])):
+        own = json.loads((out / name / "report.json").read_text(encoding="utf-8"))
+        assert own["config"]["qa"] == run["config"]["qa"] and "comparison" not in own
+        assert (out / name / "report.md").exists() and (out / name / "report.png").exists()
+    md = (out / "report.md").read_text(encoding="utf-8")
+    header = next(line for line in md.splitlines() if line.startswith("| metric |"))
+    assert "set-1 (set.jsonl)" in header and "set-2 (set.jsonl)" in header
+    kw = next(line for line in md.splitlines() if line.startswith("| keyword recall |"))
+    expected = [run["answer"]["keyword_recall"] for run in combined["runs"]]
+    assert kw == "| keyword recall | " + " | ".join("-" if v is None else f"{v:.3f}" for v in expected) + " |"
+    assert "| diff |" not in md and "Comparison" not in md  # side by side, never a difference
+    exported = [json.loads(line) for line in (out / "items.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [e["qa_file"] for e in exported] == [str(ko)] * 5 + [str(en)] * 2

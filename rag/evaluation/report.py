@@ -4,21 +4,16 @@ Everything is rendered in memory first and written last, so a failure leaves no 
 """
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
+
+from rag.evaluation import chart, compare_report
+from rag.evaluation.failures import ALL_CLASSES, LABELS
+from rag.evaluation.tables import cell, fmt, md_table  # noqa: F401 - cell kept importable from here
 
 COLUMNS = ("n", "hit@1", "hit@3", "hit@5", "mrr", "ndcg", "R@5 multi", "kw recall", "char F1",
            "cit prec", "cit cov", "unans ref", "ans ref", "ret p50", "ret p95", "ans p50", "ans p95")
-
-
-def _fmt(value: Any, digits: int = 3) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
 
 
 def _row(name: str, g: dict[str, Any], k: int) -> list[str]:
@@ -29,8 +24,8 @@ def _row(name: str, g: dict[str, Any], k: int) -> list[str]:
               ret.get(f"ndcg@{k}"), ret.get("recall@5_multi"), ans.get("keyword_recall"), ans.get("char_f1"),
               cit.get("precision"), cit.get("coverage"), ref.get("unanswerable_refused"),
               ref.get("answerable_refused")]
-    cells = [name] + [_fmt(v) for v in values]
-    cells += [_fmt(lat.get(key), 1) for key in ("retrieval_p50", "retrieval_p95", "answer_p50", "answer_p95")]
+    cells = [name] + [fmt(v) for v in values]
+    cells += [fmt(lat.get(key), 1) for key in ("retrieval_p50", "retrieval_p95", "answer_p50", "answer_p95")]
     return cells
 
 
@@ -58,23 +53,21 @@ def summary_text(report: dict[str, Any]) -> str:
     lines.append("")
     lines.append(f"{report['n']} questions, retriever {c['retriever']}, k {c['k']}, embedder {c['embedder']}, "
                  f"generator {c['generator']}, snapshot {c['snapshot']}, {c['seconds']} s")
-    if report["problems"]:
-        lines.append(f"{len(report['problems'])} problem(s), items left out of retrieval/citation metrics:")
-        lines += [f"  {p['id']}: {p['problem']}" for p in report["problems"]]
+    failures = report.get("failures") or {}
+    if failures:
+        lines.append("failure classes: " + ", ".join(f"{LABELS[name]} {failures[name]['n']}" for name in ALL_CLASSES
+                                                     if name in failures and failures[name]["n"]))
+    problems = report["problems"]
+    if isinstance(problems, dict):  # summary-only: a count, no ids
+        if problems["n"]:
+            lines.append(f"{problems['n']} problem(s): evidence not placed in the index (ids not shown: summary only)")
+    elif problems:
+        lines.append(f"{len(problems)} problem(s), items left out of retrieval/citation metrics:")
+        lines += [f"  {p['id']}: {p['problem']}" for p in problems]
+    if report.get("comparison"):
+        lines += ["", f"Compared with {report['comparison']['baseline']}:"]
+        lines += [f"  {line}" for line in compare_report.headline(report["comparison"])]
     return "\n".join(lines)
-
-
-def cell(text: Any) -> str:
-    """Text safe inside one Markdown table cell: no raw pipe, newline or HTML."""
-    s = "" if text is None else str(text)
-    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    s = s.replace("\\", "\\\\").replace("|", "\\|")  # backslash first, so a text "\|" stays literal
-    return s.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
-
-
-def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "---|" * len(header)]
-    return out + ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
 
 
 def _mark(ok: Any) -> str:
@@ -100,29 +93,87 @@ def _question_row(r: dict[str, Any], k: int) -> list[str]:
     return [r["id"], r["type"], r["lang"], r["question"], retrieved, r["answer"], citations,
             _mark(hit1), _mark(hit5), "-" if not r["scored"] else (str(rank) if rank else "none"), precision,
             _mark(r.get("keywords_ok")), "-" if f1 is None else f"{f1:.2f}", _mark(refusal_ok),
-            "; ".join(r["problems"])]
+            _failure_cell(r), "; ".join(r["problems"])]
+
+
+def _failure_cell(r: dict[str, Any]) -> str:
+    f = r.get("failure") or {}
+    label = LABELS.get(f.get("class", ""), f.get("class", "-"))
+    return f"{label}: {f['detail']}" if f.get("detail") else label
+
+
+CLASS_HELP = {
+    "retrieval_miss": "no evidence passage among the passages the answerer saw",
+    "wrong_passage": "evidence retrieved, another passage quoted",
+    "wrong_sentences": "evidence cited, a keyword missing",
+    "partial_multi": "multi item: one of two evidences cited, a keyword missing",
+    "answerable_refused": "evidence retrieved (or not placeable), refused",
+    "unanswerable_answered": "answered a question the notes do not cover",
+    "citation_imprecise": "right answer, some citation off the evidence",
+    "ok": "nothing wrong found",
+    "unscored": "answered, evidence not in the index: cannot be judged",
+}
+
+
+def _class_ids(report: dict[str, Any], name: str, ids: Sequence[str]) -> str:
+    if name != "unanswerable_answered" or "items" not in report:
+        return ", ".join(ids)
+    detail = {r["id"]: r["failure"]["detail"] for r in report["items"]}
+    return ", ".join(f"{i} (named: {detail[i].split(': ', 1)[1]})" if detail[i].startswith("names") else i
+                     for i in ids)
+
+
+def failure_section(report: dict[str, Any]) -> list[str]:
+    """The failure-class table: counts and shares, and the item ids unless summary-only."""
+    failures = report.get("failures") or {}
+    with_ids = not report["config"].get("summary_only")
+    lines = ["## Failure classes", "",
+             f"Each item is in the first class that fits, in this order (answerer saw the top "
+             f"{report['config'].get('failure_top_k', '?')} passages)."
+             + ("" if with_ids else " Summary-only run: item ids are not shown."), ""]
+    header = ["class", "items", "share", "meaning"] + (["ids"] if with_ids else [])
+    rows = []
+    for name in ALL_CLASSES:
+        entry = failures.get(name) or {"n": 0, "share": None}
+        row = [LABELS[name], entry["n"], fmt(entry["share"]), CLASS_HELP[name]]
+        if with_ids:
+            row.append(_class_ids(report, name, entry.get("ids") or []))
+        rows.append(row)
+    return lines + md_table(header, rows) + [""]
 
 
 def markdown(report: dict[str, Any]) -> str:
+    """report.md: (comparison with the baseline), summary, failure classes, configuration,
+    problems, one row per question; a summary-only report stops before anything per item."""
     c = report["config"]
     k = c["k"]
     lines = [f"# Evaluation report: {c.get('qa_file') or 'QA set'}", "",
              f"{report['n']} questions ({report['counts']['n_answerable']} answerable, "
              f"{report['counts']['n_unanswerable']} unanswerable) against snapshot `{c['snapshot']}`, "
-             f"retriever **{c['retriever']}**, k {k}, embedder `{c['embedder']}`, generator `{c['generator']}`.",
-             "", "## Summary", ""]
-    lines += _md_table(_header(report), table_rows(report))
+             f"retriever **{c['retriever']}**, k {k}, embedder `{c['embedder']}`, generator `{c['generator']}`.", ""]
+    if report.get("comparison"):
+        lines += compare_report.markdown_section(report["comparison"])
+    lines += ["## Summary", ""]
+    lines += md_table(_header(report), table_rows(report))
     lines += ["", "Retrieval metrics are over answerable items whose evidence was found in the index; "
               "hit/MRR/nDCG count either evidence of a multi item; R@5 multi is the share of both evidences "
               "in the top 5. Keyword recall, char F1 and refusal rates are over all answerable (or unanswerable) "
               "items; citation precision over the citations of answered scored items, coverage over answered "
               "answerable items. Latencies in ms (retrieval: `rag search` with k; answer: the whole `rag ask`). "
-              "`-`: no item to average over.", "", "## Configuration", ""]
-    lines += _md_table(["setting", "value"], [[key, "-" if v is None else str(v)] for key, v in c.items()])
+              "`-`: no item to average over.", ""]
+    lines += failure_section(report)
+    lines += ["## Configuration", ""]
+    shown = {key: v for key, v in c.items() if key != "settings"}
+    shown.update({key: v for key, v in (c.get("settings") or {}).items() if key not in shown})
+    lines += md_table(["setting", "value"], [[key, "-" if v is None else str(v)] for key, v in shown.items()])
     lines += ["", "## Problems", ""]
+    if c.get("summary_only"):
+        lines.append(f"{report['problems']['n']} evidence(s) could not be placed in the index. "
+                     "Summary-only run: no item, question or answer is shown.")
+        return "\n".join(lines) + "\n"
     if report["problems"]:
         lines.append("These answerable items are left out of the retrieval and citation metrics:")
-        lines += [""] + _md_table(["id", "problem"], [[p["id"], p["problem"]] for p in report["problems"]])
+        lines += [""] + md_table(["id", "problem"], [[p["id"], p["problem"]] for p in report["problems"]])
     else:
         lines.append("None: every evidence was found in the index.")
     lines += ["", "## Questions", "",
@@ -130,63 +181,70 @@ def markdown(report: dict[str, Any]) -> str:
               "Cited relevant: citations overlapping the evidence. Refusal passes when an unanswerable item is refused or an answerable one answered.", ""]
     header = ["id", "type", "lang", "question", "retrieved", "answer", "citations", "hit@1", "hit@5", "rank",
               "cited relevant",
-              "keywords", "char F1", "refusal", "problems"]
-    lines += _md_table(header, [_question_row(r, k) for r in report["items"]])
+              "keywords", "char F1", "refusal", "failure class", "problems"]
+    lines += md_table(header, [_question_row(r, k) for r in report["items"]])
     return "\n".join(lines) + "\n"
 
 
 def chart_png(report: dict[str, Any]) -> bytes:
-    """Hit@k/MRR/nDCG per language next to the latency percentiles, as PNG bytes."""
-    from matplotlib.figure import Figure  # no pyplot: no global state, no display needed
-
-    c = report["config"]
-    k = c["k"]
-    keys = ["hit@1", "hit@3", "hit@5", f"mrr@{k}", f"ndcg@{k}"]
-    series = [("all", report)] + [(f"lang={n}", g) for n, g in report["by_lang"].items()]
-    fig = Figure(figsize=(12, 4.8), dpi=100)
-    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
-    width = 0.8 / len(series)
-    for i, (name, g) in enumerate(series):
-        ret = g.get("retrieval") or {}
-        values = [ret.get(key) or 0.0 for key in keys]
-        xs = [j + (i - (len(series) - 1) / 2) * width for j in range(len(keys))]
-        bars = left.bar(xs, values, width, label=f"{name} (n={g.get('counts', g).get('n_scored', '?')})")
-        left.bar_label(bars, fmt="%.2f", fontsize=7)
-    left.set_xticks(range(len(keys)), keys)
-    left.set_ylim(0, 1.2)
-    left.set_title("Retrieval (answerable items)")
-    left.legend(loc="upper left", ncol=len(series), fontsize=8)
-    lat = report["latency_ms"]
-    names = ["retrieval p50", "retrieval p95", "answer p50", "answer p95"]
-    values = [lat.get(key) or 0.0 for key in ("retrieval_p50", "retrieval_p95", "answer_p50", "answer_p95")]
-    bars = right.bar(names, values, color=["#4c72b0", "#4c72b0", "#dd8452", "#dd8452"])
-    right.bar_label(bars, fmt="%.1f", fontsize=8)
-    positive = [v for v in values if v > 0]
-    if positive and min(positive) * 50 < max(positive):  # sub-ms retrieval next to slow answers
-        right.set_yscale("log")
-    right.set_ylabel("ms")
-    right.set_title("Latency")
-    right.tick_params(axis="x", labelsize=8)
-    fig.suptitle(f"rag eval: {report['n']} questions, retriever {c['retriever']}, embedder {c['embedder']}, "
-                 f"generator {c['generator']}", fontsize=10)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    """Retrieval, latency, answers by type and by language, refusal rates and failure classes."""
+    return chart.png(chart.report_figure(report))
 
 
-def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
-    """Write report.json, report.md and report.png into ``out_dir`` (created when missing)."""
+def comparison_png(comparison: dict[str, Any]) -> bytes:
+    """The differences to the baseline: overall changes, failure classes, changes by group."""
+    fig = chart.draw(compare_report.panels(comparison), f"{comparison['qa'].get('name')}: this run vs "
+                                                         f"{comparison['baseline']}", columns=2)
+    return chart.png(fig)
+
+
+def json_bytes(obj: Any) -> bytes:
+    return (json.dumps(obj, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def render(report: dict[str, Any]) -> dict[str, bytes]:
+    """File name -> content of one run's report (comparison.png too when compared)."""
+    contents = {"report.json": json_bytes(report), "report.md": markdown(report).encode("utf-8"),
+                "report.png": chart_png(report)}
+    if report.get("comparison"):
+        contents["comparison.png"] = comparison_png(report["comparison"])
+    return contents
+
+
+def write_files(contents: dict[str, bytes], out_dir: Path) -> list[Path]:
+    """Write already rendered files into ``out_dir`` (created when missing)."""
     out_dir = Path(out_dir)
-    contents = {
-        "report.json": (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
-        "report.md": markdown(report).encode("utf-8"),
-        "report.png": chart_png(report),
-    }
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, data in contents.items():
         path = out_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         paths.append(path)
     return paths
+
+
+def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
+    """Write report.json, report.md and report.png (and comparison.png) into ``out_dir``; a
+    comparison.png left by an earlier compared run is removed so it cannot be mistaken."""
+    paths = write_files(render(report), out_dir)
+    if not report.get("comparison"):
+        (Path(out_dir) / "comparison.png").unlink(missing_ok=True)
+    return paths
+
+
+ITEM_FIELDS = ("id", "type", "lang", "question", "answer", "refused", "keywords_ok", "char_f1",
+               "first_relevant_rank", "citations", "problems")
+
+
+def items_jsonl(reports: Sequence[dict[str, Any]]) -> bytes:
+    """One JSON line per evaluated item, for reading answers: its QA file, the fields above and
+    its failure class and detail. Summary-only reports have no items and add nothing."""
+    lines = []
+    for report in reports:
+        qa = report["config"].get("qa") or {}
+        for r in report.get("items") or []:
+            row = {"qa_file": qa.get("path"), **{key: r.get(key) for key in ITEM_FIELDS}}
+            row["failure"], row["failure_detail"] = r["failure"]["class"], r["failure"]["detail"]
+            lines.append(json.dumps(row, ensure_ascii=False) + "\n")
+    return "".join(lines).encode("utf-8")

@@ -6,6 +6,7 @@ them), all against one snapshot object, so the numbers describe exactly what stu
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -14,7 +15,9 @@ from typing import Any, Iterable, Sequence
 from tqdm import tqdm
 
 from rag.evaluation import metrics as m
-from rag.evaluation.testset import QAItem
+from rag.evaluation.aggregate import aggregate, metric_groups  # noqa: F401 - metric_groups re-exported
+from rag.evaluation.failures import classify
+from rag.evaluation.testset import QAItem, testset_identity
 from rag.pipeline import AnswerPipeline
 from rag.settings import RetrieverName, Settings
 from rag.snapshot import Snapshot
@@ -105,8 +108,12 @@ class Evaluator:
         self.k = k
         self.retriever: RetrieverName = retriever or settings.retriever
 
-    def run(self, items: Sequence[QAItem], source: Path | None = None, progress: bool | None = None) -> dict[str, Any]:
-        """Every item through search (k passages) and the answer pipeline on one snapshot."""
+    def run(self, items: Sequence[QAItem], source: Path | None = None, progress: bool | None = None,
+            summary_only: bool = False) -> dict[str, Any]:
+        """Every item through search (k passages) and the answer pipeline on one snapshot.
+
+        ``summary_only`` (blind sets): the report keeps aggregates alone, no item, id or text.
+        """
         started = time.perf_counter()
         snap = self.pipeline.searcher.snapshot()
         locator = EvidenceLocator(self.settings.notes_dir, snap)
@@ -117,7 +124,9 @@ class Evaluator:
                    disable=None if progress is None else not progress)
         rows = [self._item(item, snap, locator) for item in bar]
         config = self._config(snap, source, len(items), time.perf_counter() - started)
-        return aggregate(rows, self.k, config)
+        config["qa"] = testset_identity(items, source)
+        config["summary_only"] = summary_only
+        return aggregate(rows, self.k, config, summary_only=summary_only)
 
     def _item(self, item: QAItem, snap: Snapshot, locator: EvidenceLocator) -> dict[str, Any]:
         k = self.k
@@ -150,8 +159,11 @@ class Evaluator:
             "search_refused": result.refused,
             "answer": answer.answer, "refused": answer.refused,
             "citations": [{"n": c.n, "doc": c.doc, "start": c.start, "end": c.end,
-                           "relevant": m.is_relevant(c.doc, c.start, c.end, spans) if scored else None}
+                           "relevant": m.is_relevant(c.doc, c.start, c.end, spans) if scored else None,
+                           "evidences": [i for i, group in enumerate(evidences)
+                                         if m.is_relevant(c.doc, c.start, c.end, group)] if scored else []}
                           for c in answer.citations],
+            "n_evidences": len(evidences),
             "retrieval_ms": result.timings_ms["total"], "answer_ms": answer.timings_ms["total"],
         }
         if scored:
@@ -166,6 +178,12 @@ class Evaluator:
         if answerable:
             row["keywords_ok"] = m.keywords_present(text, item.keywords)
             row["char_f1"] = round(m.best_char_f1(text, item.answers), 4)
+        elif not answer.refused:
+            row["entity_named"] = entity_named(item.question, text, self.pipeline.searcher.glossary)
+        if scored and "first_relevant_rank" not in row:
+            row["first_relevant_rank"] = None
+        cls, detail = classify(row, self.settings.top_k)
+        row["failure"] = {"class": cls, "detail": detail}
         return row
 
     def _config(self, snap: Snapshot, source: Path | None, n: int, seconds: float) -> dict[str, Any]:
@@ -180,69 +198,51 @@ class Evaluator:
             "refusal_threshold": s.refusal_threshold, "rrf_k": s.rrf_k, "candidates": s.candidates,
             "dense_weight": s.dense_weight, "bm25_weight": s.bm25_weight,
             "reranker": s.reranker_model if self.pipeline.searcher.reranker is not None else None,
-            "snapshot": snap.id, "documents": len(snap.documents), "chunks": len(snap.chunks),
+            "failure_top_k": s.top_k, "snapshot": snap.id, "documents": len(snap.documents), "chunks": len(snap.chunks),
             **extra, "notes_dir": str(s.notes_dir), "warmup_questions": 1 if n else 0, "seconds": round(seconds, 2),
+            "settings": recorded_settings(s),
         }
 
 
-def _rate(flags: Iterable[bool]) -> float | None:
-    values = [1.0 if f else 0.0 for f in flags]
-    return _r(m.mean(values))
+_UNRECORDED = ("token", "secret", "password", "key")
 
 
-def _r(x: float | None, digits: int = 4) -> float | None:
-    return None if x is None else round(x, digits)
+def recorded_settings(settings: Settings) -> dict[str, Any]:
+    """Every setting of the run as JSON values, so a comparison can say what changed; secrets
+    (names with token, secret, password, key) and the server's address are left out."""
+    return {name: value for name, value in settings.model_dump(mode="json").items()
+            if not any(word in name for word in _UNRECORDED) and name not in ("host", "port")}
 
 
-def metric_groups(rows: Sequence[dict[str, Any]], k: int) -> dict[str, Any]:
-    """The metric groups of the report for any subset of rows; None marks an empty denominator."""
-    answerable = [r for r in rows if r["answerable"]]
-    unanswerable = [r for r in rows if not r["answerable"]]
-    scored = [r for r in answerable if r["scored"]]
-    answered = [r for r in answerable if not r["refused"]]
-    cited = [c for r in answered if r["scored"] for c in r["citations"]]
-    out: dict[str, Any] = {
-        "n": len(rows), "n_answerable": len(answerable), "n_unanswerable": len(unanswerable),
-        "n_scored": len(scored),
-    }
-    if scored:
-        out["retrieval"] = {key: _r(m.mean([r[key] for r in scored]))
-                            for key in ("hit@1", "hit@3", "hit@5", f"mrr@{k}", f"ndcg@{k}")}
-        out["retrieval"]["recall@5_multi"] = _r(m.mean([r["recall@5"] for r in scored if "recall@5" in r]))
-    if answerable:
-        out["answer"] = {"keyword_recall": _rate(r["keywords_ok"] for r in answerable),
-                         "char_f1": _r(m.mean([r["char_f1"] for r in answerable]))}
-        out["citations"] = {"precision": _rate(c["relevant"] for c in cited),
-                            "coverage": _rate(bool(r["citations"]) for r in answered)}
-    out["refusal"] = {"unanswerable_refused": _rate(r["refused"] for r in unanswerable),
-                      "answerable_refused": _rate(r["refused"] for r in answerable)}
-    retrieval_ms, answer_ms = [r["retrieval_ms"] for r in rows], [r["answer_ms"] for r in rows]
-    out["latency_ms"] = {"retrieval_p50": _r(m.percentile(retrieval_ms, 50), 2),
-                         "retrieval_p95": _r(m.percentile(retrieval_ms, 95), 2),
-                         "answer_p50": _r(m.percentile(answer_ms, 50), 2),
-                         "answer_p95": _r(m.percentile(answer_ms, 95), 2)}
-    return out
+def _mentions(text: str, term: str) -> bool:
+    """``term`` (lower case) occurs in ``text`` (lower case) as a whole word where it is Latin
+    or a number: "3" is not found in "2023", "bert" not in "roberta", "400" is in "400b";
+    Korean terms as substrings, since particles attach to them. One Latin letter never counts."""
+    if not term:
+        return False
+    if not term.isascii():
+        return term in text
+    if len(term) == 1 and term.isalpha():
+        return False
+    before = "a-z" if term[0].isalpha() else "0-9" if term[0].isdigit() else ""
+    after = "a-z" if term[-1].isalpha() else "0-9" if term[-1].isdigit() else ""
+    pattern = (f"(?<![{before}])" if before else "") + re.escape(term) + (f"(?![{after}])" if after else "")
+    return re.search(pattern, text) is not None
 
 
-def aggregate(rows: Sequence[dict[str, Any]], k: int, config: dict[str, Any]) -> dict[str, Any]:
-    """The whole report: overall groups (always with every key), then by type and by lang."""
-    overall = metric_groups(rows, k)
-    empty_retrieval = dict.fromkeys(("hit@1", "hit@3", "hit@5", f"mrr@{k}", f"ndcg@{k}", "recall@5_multi"))
-    report: dict[str, Any] = {
-        "n": len(rows),
-        "counts": {key: overall[key] for key in ("n_answerable", "n_unanswerable", "n_scored")},
-        "retrieval": overall.get("retrieval", empty_retrieval),
-        "answer": overall.get("answer", {"keyword_recall": None, "char_f1": None}),
-        "citations": overall.get("citations", {"precision": None, "coverage": None}),
-        "refusal": overall["refusal"],
-        "latency_ms": overall["latency_ms"],
-    }
-    for key, field in (("by_type", "type"), ("by_lang", "lang")):
-        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for r in rows:
-            groups[r[field]].append(r)
-        report[key] = {name: metric_groups(group, k) for name, group in sorted(groups.items())}
-    report["config"] = config
-    report["problems"] = [{"id": r["id"], "problem": p} for r in rows for p in r["problems"]]
-    report["items"] = list(rows)
-    return report
+def entity_named(question: str, answer: str, glossary: Any) -> list[str]:
+    """The question's entity terms that the answer mentions (see ``_mentions``).
+
+    The entity is the question's most salient concepts (names, numbers, Latin terms when
+    there are any; else its nouns), as the query analysis weighs them for the gate; a concept
+    counts as named when any of its surface forms or glossary renderings occurs in the answer.
+    """
+    from rag.query import analyze
+
+    concepts = analyze(question, glossary).concepts
+    if not concepts or not answer:
+        return []
+    top = max(getattr(c, "salience", 1.0) for c in concepts)
+    low = answer.lower()
+    return [c.surface for c in concepts if getattr(c, "salience", 1.0) >= top
+            and any(_mentions(low, alt.lower()) for alt in c.alternatives)]

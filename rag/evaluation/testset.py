@@ -6,6 +6,7 @@ evidence of each item is checked to be a verbatim span of its note.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Literal
@@ -139,3 +140,25 @@ def check_evidence(items: list[QAItem], notes_dir: Path) -> list[str]:
             elif evidence not in text:
                 problems.append(f"{item.id}: {field_ev} is not an exact substring of {source}")
     return problems
+
+
+def items_digest(ids: list[str]) -> str:
+    """sha256 of the sorted item ids, one a line: equal exactly when two runs scored the same
+    item set, whatever the order of the lines."""
+    return hashlib.sha256("\n".join(sorted(ids)).encode("utf-8")).hexdigest()
+
+
+def testset_identity(items: list[QAItem], path: Path | None) -> dict[str, object]:
+    """What identifies the QA set a report was made from, so two reports can be compared:
+    file name and path (as given), sha256 of the file's bytes (changes when any question or
+    reference is edited) and of its item ids (changes when items are added or removed)."""
+    content = None
+    if path is not None:
+        try:
+            content = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        except OSError:
+            content = None
+    return {"name": Path(path).name if path is not None else None,
+            "path": str(path) if path is not None else None,
+            "file_sha256": content, "items_sha256": items_digest([i.id for i in items]),
+            "n_items": len(items)}
