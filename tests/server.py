@@ -142,7 +142,12 @@ def assert_error(r: httpx.Response, status: int, code: str | None = None, mentio
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/json")
     body = r.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
+    if r.request.url.path.startswith("/v1/"):  # OpenAI's error shape on the OpenAI-compatible routes
+        assert set(body) == {"error"} and set(body["error"]) == {"message", "type", "param", "code"}, body
+        assert body["error"]["type"] in ("invalid_request_error", "server_error", "not_found_error",
+                                         "rate_limit_error", "authentication_error", "permission_error"), body
+    else:
+        assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
     if code:
         assert body["error"]["code"] == code, body
     if mentions:
