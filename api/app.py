@@ -19,7 +19,7 @@ from api import errors
 from api.errors import JSON_BODY_LIMIT
 from api.limits import DeclaredLengthLimit
 from api.metrics import Metrics, MetricsMiddleware
-from api.routers import ask, documents, health, metrics, openai_compat, search, web
+from api.routers import ask, documents, feedback, health, metrics, openai_compat, search, web
 from api.services import Services
 from rag.errors import RagError
 from rag.settings import Settings
@@ -69,7 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_headers=["*"])
     # Per-router limits only (an app-wide one would answer 413 in plain text, see api.limits).
     app.include_router(documents.router, max_body_size=body_limit("/documents"))
-    for router in (ask.router, search.router, health.router, metrics.router, openai_compat.router, web.router):
+    for router in (ask.router, search.router, feedback.router, health.router, metrics.router, openai_compat.router,
+                   web.router):
         app.include_router(router, max_body_size=JSON_BODY_LIMIT)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     return app

@@ -27,7 +27,7 @@ STATUS: dict[type[errors.RagError], int] = {
 }
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_type",
-              507: "storage_full"}
+              429: "rate_limited", 507: "storage_full"}
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
 JSON_BODY_LIMIT = 1 << 20  # questions and chat requests; uploads get RAG_MAX_UPLOAD_MB

@@ -40,6 +40,7 @@ NAME_TAGS = frozenset({"NNP", "SL", "SH", "SN"})
 COORDINATORS = frozenset({",", "및", "and", "or", "그리고"})
 _DEMONSTRATIVE = re.compile(r"^(이|그|저|요|고|조|여기|거기|저기)")  # 이것, 그거, 저기; not 뭐, 어디
 DETERMINERS = frozenset({"이", "그", "저", "요", "고", "조"})
+CONTRACTED = {"ᆫ": "는", "ㄴ": "는", "ᆯ": "를", "ㄹ": "를"}  # particles fused into a pronoun's last syllable
 EN_ANAPHORS = {"it": "", "its": "'s", "they": "", "them": "", "their": "'s", "this": "", "these": "", "those": "",
                "he": "", "she": "", "him": "", "his": "'s", "her": "'s"}
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]*")
@@ -186,7 +187,8 @@ def _phrases(text: str) -> list[tuple[str, bool, int, int]]:
             j = i + 1
             while j < len(toks):
                 u = toks[j]
-                if u.tag in NOUN_TAGS and u.form.lower() not in QUESTION_WORDS and u.start - end <= 1:
+                if u.tag in NOUN_TAGS and u.form.lower() not in QUESTION_WORDS | ENGLISH_STOP_WORDS \
+                        and u.start - end <= 1:
                     name = name or u.tag in NAME_TAGS
                     end = u.start + u.len
                 elif u.tag == "SSO" and u.start == end:  # a gloss in parentheses
@@ -199,7 +201,8 @@ def _phrases(text: str) -> list[tuple[str, bool, int, int]]:
                 else:
                     break
                 j += 1
-            out.append((text[start:end], name, start, end))
+            surface = text[start:end].rstrip(".,;:!?")  # Kiwi may keep a full stop on a Latin word
+            out.append((surface, name, start, start + len(surface)))
             i = j
         else:
             i += 1
@@ -207,7 +210,14 @@ def _phrases(text: str) -> list[tuple[str, bool, int, int]]:
 
 
 def focus_of(question: str) -> str | None:
-    """The first named phrase of a question, else its first noun phrase."""
+    """The first named phrase of a question, else its first noun phrase. In English (where Kiwi
+    tags every word SL) a name is a run of capitalised words or acronyms ("BERT", "Super Resolution")."""
+    if detect_lang(question) == "en":
+        names = re.findall(r"(?:\b(?:[A-Z][\w-]*|\w*\d\w*)(?:\s+|$))+", question + " ")
+        names = [n.strip() for n in names if n.strip().lower() not in ENGLISH_STOP_WORDS | QUESTION_WORDS]
+        names = [" ".join(w for w in n.split() if w.lower() not in ENGLISH_STOP_WORDS | QUESTION_WORDS) for n in names]
+        if any(names):
+            return next(n for n in names if n)
     phrases = [p for p in _phrases(question) if not p[0].isdigit()]
     for surface, name, _, _ in phrases:
         if name:
@@ -253,9 +263,17 @@ def answer_lists(answer: str) -> list[list[str]]:
                 run.append(p)
                 continue
             if len(run) >= 2:
-                lists.append([r[0] for r in run])
+                lists.append(_trim_first([r[0] for r in run]))
             run = [p] if p is not None else []
     return lists
+
+
+def _trim_first(items: list[str]) -> list[str]:
+    """The first phrase of a list may carry words before the list starts ("covers YOLO, SSD and
+    RetinaNet": Kiwi tags every English word alike); it keeps as many words as the longest other item."""
+    longest = max(len(i.split()) for i in items[1:])
+    words = items[0].split()
+    return [" ".join(words[-longest:]), *items[1:]] if len(words) > longest else items
 
 
 def _coordinated(sentence: str, toks: tuple, a: int, b: int) -> bool:  # noqa: ANN001 - Kiwi tokens
@@ -286,10 +304,14 @@ def _replace_anaphors(question: str, focus: str, lang: str) -> str:
             return m.group(0) if suffix is None else focus + suffix
         return re.sub(r"\b[A-Za-z]+\b", sub, question)
     out, pos = [], 0
-    for t in morphemes(question):
+    toks = morphemes(question)
+    for i, t in enumerate(toks):
         if (t.tag == "NP" and _DEMONSTRATIVE.match(t.form)) or (t.tag == "MM" and t.form in DETERMINERS):
             out += [question[pos : t.start], focus]
             pos = t.start + t.len
+            nxt = toks[i + 1] if i + 1 < len(toks) else None
+            if nxt is not None and nxt.tag.startswith("J") and nxt.start < pos:  # 그건 = 그거 + ㄴ, 그걸 = 그거 + ㄹ
+                out.append(CONTRACTED.get(nxt.form, nxt.form))
             if t.tag == "MM" and question[pos : pos + 1] == " ":
                 pos += 1
                 out.append(" ")
