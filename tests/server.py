@@ -31,6 +31,7 @@ class Server:
     index_dir: Path
     process: subprocess.Popen
     log: Path
+    feedback_db: Path | None = None
 
     def client(self, **kw: object) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=60, **kw)  # type: ignore[arg-type]
@@ -84,6 +85,8 @@ def run_server(settings: Settings, *, admin_token: str | None = ADMIN_TOKEN, wor
         "RAG_NOTES_DIR": str(settings.notes_dir), "RAG_INDEX_DIR": str(settings.index_dir),
         "RAG_EMBEDDER": "offline", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
         "PYTHONPATH": str(ROOT),
+        # beside the index, never the repository's data/feedback.sqlite
+        "RAG_FEEDBACK_DB": str(Path(settings.index_dir).parent / "feedback.sqlite"),
     })
     if admin_token:
         child_env["RAG_ADMIN_TOKEN"] = admin_token
@@ -93,7 +96,8 @@ def run_server(settings: Settings, *, admin_token: str | None = ADMIN_TOKEN, wor
     log = Path(tempfile.mkstemp(prefix="uvicorn-", suffix=".log")[1])
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=out, stderr=subprocess.STDOUT)
-    server = Server(f"http://127.0.0.1:{port}", Path(settings.notes_dir), Path(settings.index_dir), proc, log)
+    server = Server(f"http://127.0.0.1:{port}", Path(settings.notes_dir), Path(settings.index_dir), proc, log,
+                    Path(child_env["RAG_FEEDBACK_DB"]))
     try:
         _wait_ready(server, timeout)
         yield server

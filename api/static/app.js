@@ -30,7 +30,8 @@
   const feedbackForm = $("#feedback-form");
   const feedbackStatus = $("#feedback-status");
   const CITE = /\[(\d+(?:\s*,\s*\d+)*)\]/g;
-  const MAX = Number(document.querySelector("main").dataset.maxQuestion) || 2000;
+  const main = document.querySelector("main");
+  const maxChars = () => Number(main.dataset.maxQuestion) || 2000; // RAG_MAX_QUESTION_CHARS, from the page
   const HISTORY_TURNS = 6; // earlier turns sent with a question
   let controller = null;
   let citations = new Map();
@@ -40,8 +41,8 @@
 
   const MESSAGES = {
     empty: "질문을 입력해 주세요. / Please type a question.",
-    tooLong: (n) => `질문이 너무 깁니다: ${n}자 (최대 ${MAX}자). 줄여서 다시 질문해 주세요. / ` +
-      `The question is too long: ${n} characters (at most ${MAX}). Please shorten it.`,
+    tooLong: (n, max = maxChars()) => `질문이 너무 깁니다: ${n}자 (최대 ${max}자). 줄여서 다시 질문해 주세요. / ` +
+      `The question is too long: ${n} characters (at most ${max}). Please shorten it.`,
   };
 
   function el(tag, className, text) {
@@ -58,15 +59,16 @@
 
   function updateCount() {
     const n = question.value.length;
-    count.textContent = `${n} / ${MAX}`;
-    count.classList.toggle("over", n > MAX);
-    if (n > MAX) showFormMessage(MESSAGES.tooLong(n));
+    count.textContent = `${n} / ${maxChars()}`;
+    count.classList.toggle("over", n > maxChars());
+    if (n > maxChars()) showFormMessage(MESSAGES.tooLong(n));
     else if (formMessage.dataset.kind !== "sticky") showFormMessage("");
   }
 
   // Server messages a student may see, in both languages; others are shown as they are.
   function friendly(message) {
-    if (/RAG_MAX_QUESTION_CHARS|longer than/.test(message)) return MESSAGES.tooLong(current ? current.question.length : 0);
+    const limit = /longer than (\d+)/.exec(message);
+    if (limit) return MESSAGES.tooLong(current ? current.question.length : 0, Number(limit[1]));
     if (/must not be empty/.test(message)) return MESSAGES.empty;
     if (/no_index|no snapshot|rag ingest/.test(message)) {
       return `아직 노트가 색인되지 않았습니다. / The notes are not indexed yet. (${message})`;
@@ -370,7 +372,7 @@
     e.preventDefault();
     const q = question.value.trim();
     if (!q) { showFormMessage(MESSAGES.empty); question.focus(); return; }
-    if (question.value.length > MAX) { showFormMessage(MESSAGES.tooLong(question.value.length)); return; }
+    if (question.value.length > maxChars()) { showFormMessage(MESSAGES.tooLong(question.value.length)); return; }
     showFormMessage("");
     question.value = "";
     updateCount();
