@@ -45,7 +45,7 @@ class Server:
 
 def settings_for(root: Path) -> Settings:
     return Settings(notes_dir=root / "notes", index_dir=root / "index", embedder="offline",  # type: ignore[call-arg]
-                    _env_file=None)
+                    feedback_db=root / "feedback.sqlite", _env_file=None)
 
 
 @lru_cache(maxsize=1)
