@@ -53,15 +53,14 @@ def _cited(text: str, citations: list[Citation]) -> list[Citation]:
 
 
 def _unit_ends(answer: Answer) -> list[int]:
-    """Offsets in ``answer.answer`` where a sentence (or the preamble line) ends."""
+    """Offsets in ``answer.answer`` where a sentence ends (a preamble line before the first
+    sentence, "The notes are in Korean; ...", is no answer: it is never a cut on its own)."""
     text, ends, pos = answer.answer, [], 0
     pieces = [s.text.strip() for s in answer.sentences] if not answer.refused else []
     for piece in pieces:
         at = text.find(piece, pos)
         if at < 0:
             continue
-        if at > pos and text[pos:at].strip():
-            ends.append(at)  # a preamble before the first sentence is a unit of its own
         pos = at + len(piece)
         ends.append(pos)
     if not ends or ends[-1] < len(text.rstrip()):
