@@ -295,8 +295,9 @@ def serve(
               f"RAG_PORT={port + 1} make run, or rag serve --port {port + 1}")
     typer.echo(f"Serving on http://{host}:{port}  (the page: /, API docs: /docs); loading the index and models...",
                err=True)
+    # uvicorn's own info lines (start-up, the access log) stay on; our and libraries' logs are quiet
     uvicorn.run("api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level="info" if _verbose else "warning")
+                log_level="debug" if _verbose else "info")
 
 
 def _port_in_use(host: str, port: int) -> str | None:

@@ -88,7 +88,7 @@ def _store(request: Request) -> FeedbackStore:
     return state.feedback_store
 
 
-@router.post("/feedback", response_model=FeedbackOut, status_code=201, responses=responses(413, 422, 429, 507),
+@router.post("/feedback", response_model=FeedbackOut, status_code=201, responses=responses(400, 413, 422, 429, 507),
              summary="Mark an answer helpful or wrong; stored with its question, answer, sources and snapshot id")
 def post_feedback(body: FeedbackIn, request: Request, services: ServicesDep) -> dict[str, Any]:
     _limit(request).hit(request.client.host if request.client else "unknown")
