@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
@@ -18,7 +19,7 @@ from api import errors
 from api.errors import JSON_BODY_LIMIT
 from api.limits import DeclaredLengthLimit
 from api.metrics import Metrics, MetricsMiddleware
-from api.routers import ask, documents, health, metrics, openai_compat, search, web
+from api.routers import ask, documents, feedback, health, metrics, openai_compat, search, web
 from api.services import Services
 from rag.errors import RagError
 from rag.settings import Settings
@@ -45,12 +46,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app_metrics.follow(lambda: _live_or_none(services))
         yield
 
-    app = FastAPI(
-        title="Study-notes Q&A", version="0.1.0", lifespan=lifespan,
+    # FastAPIOffline: /docs and /redoc load Swagger UI / ReDoc from the package's own files, not a CDN.
+    app = FastAPIOffline(
+        title="Study-notes Q&A", version="0.1.0", lifespan=lifespan, favicon_url="/favicon.ico",
         description="Answers from Korean study notes with verified citations `[n]`, each resolving to a document, "
                     "section, page and quoted passage; refuses when the notes do not cover a question. "
                     "Document routes need `Authorization: Bearer <RAG_ADMIN_TOKEN>` and are off when no token "
-                    "is configured. Every error is `{\"error\": {\"code\", \"message\"}}`.",
+                    "is configured. Every error is `{\"error\": {\"code\", \"message\"}}`; on the OpenAI-compatible `/v1` "
+                    "routes it is OpenAI's `{\"error\": {\"message\", \"type\", \"param\", \"code\"}}`.",
     )
     app.state.metrics = app_metrics
     errors.install(app, upload_limit)
@@ -66,7 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_headers=["*"])
     # Per-router limits only (an app-wide one would answer 413 in plain text, see api.limits).
     app.include_router(documents.router, max_body_size=body_limit("/documents"))
-    for router in (ask.router, search.router, health.router, metrics.router, openai_compat.router, web.router):
+    for router in (ask.router, search.router, feedback.router, health.router, metrics.router, openai_compat.router,
+                   web.router):
         app.include_router(router, max_body_size=JSON_BODY_LIMIT)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     return app

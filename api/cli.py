@@ -13,8 +13,22 @@ import typer
 from rag.errors import RagError
 from rag.settings import RetrieverName, Settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Q&A over study notes, with citations.")
+# rich_markup_mode=None: plain help, where flags show no "<bool>" type (typer's rich help prints one).
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Q&A over study notes, with citations.")
+feedback_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Students' feedback on answers.")
+app.add_typer(feedback_app, name="feedback")
 log = logging.getLogger("rag")
+NOISY = frozenset({"httpx", "sentence_transformers", "faiss", "bm25s", "urllib3", "filelock", "huggingface_hub",
+                   "transformers", "uvicorn", "multipart"})
+_verbose = False
+
+
+class _LibraryNoise(logging.Filter):
+    """Libraries' info and debug records (bm25s sets its own logger to DEBUG on import)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.name.split(".")[0] not in NOISY
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")]
 KOpt = Annotated[Optional[int], typer.Option("-k", "--k", min=1, max=50, help="Passages to retrieve")]
@@ -39,11 +53,26 @@ def _print_json(obj: object) -> None:
 
 
 @app.callback()
-def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details")] = False) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress and debug details, show "
+                                                                         "offsets and timings")] = False) -> None:
+    """Quiet by default: warnings and errors only (the handler's level decides, so a library
+    that sets its own logger to DEBUG stays quiet too); --verbose logs our debug details."""
+    global _verbose
+    _verbose = verbose
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "sentence_transformers", "faiss", "bm25s", "urllib3", "filelock", "huggingface_hub"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
+        handler.addFilter(_LibraryNoise())
+
+
+def _where(doc: str, title: str | None, section: str | None, page: int | None, start: int, end: int) -> str:
+    """``Title › section · p. 3 (file)``; offsets only with --verbose."""
+    name = title if title and title != doc else doc
+    text = name + (f" › {section}" if section and section != name else "") + (f" · p. {page}" if page else "")
+    if name != doc:
+        text += f" ({doc})"
+    return text + (f" [{start}:{end}]" if _verbose else "")
 
 
 @app.command()
@@ -109,12 +138,22 @@ def search(
         return
     verdict = "REFUSE (weak evidence)" if result.refused else "answerable"
     typer.echo(f"evidence {result.evidence:.3f}: {verdict}; {result.timings_ms['total']:.1f} ms")
+    titles = _searcher_titles(settings)
     for i, p in enumerate(result.passages, start=1):
         c = p.chunk
-        where = f"{c.doc} [{c.start}:{c.end}]" + (f" § {c.section}" if c.section else "") + (f" p.{c.page}" if c.page else "")
+        where = _where(c.doc, titles.get(c.doc), c.section, c.page, c.start, c.end)
         ranks = ", ".join(f"{n} #{r['rank']}" for n, r in p.ranks.items())
         typer.echo(f"\n[{i}] {where}  score {p.score:.4f} ({ranks})")
         typer.echo("    " + c.text[:300].replace("\n", "\n    "))
+
+
+def _searcher_titles(settings: Settings) -> dict[str, str | None]:
+    from rag.snapshot import SnapshotStore
+
+    try:
+        return SnapshotStore(settings.index_dir).open_live().titles
+    except RagError:
+        return {}
 
 
 def _pipeline(settings: Settings):  # noqa: ANN202 - local factory
@@ -158,9 +197,9 @@ def ask(
     if answer.citations:
         typer.echo("")
     for c in answer.citations:
-        where = c.doc + (f" § {c.section}" if c.section else "") + (f" p.{c.page}" if c.page else "")
-        typer.echo(f"[{c.n}] {where} [{c.start}:{c.end}]")
-    typer.echo(f"({answer.generator}, {answer.timings_ms.get('total', 0):.0f} ms)", err=True)
+        typer.echo(f"[{c.n}] {_where(c.doc, c.title, c.section, c.page, c.start, c.end)}")
+    if _verbose:
+        typer.echo(f"({answer.generator}, {answer.timings_ms.get('total', 0):.0f} ms)", err=True)
 
 
 @app.command("eval")
@@ -296,8 +335,69 @@ def serve(
     import uvicorn
 
     settings = _settings()
-    uvicorn.run("api.app:app_from_env", factory=True, host=host or settings.host, port=port or settings.port,
-                workers=workers, log_level="info")
+    host, port = host or settings.host, port or settings.port
+    busy = _port_in_use(host, port)  # checked before minutes of loading, not after
+    if busy:
+        _fail(f"cannot listen on {host}:{port}: {busy}. Stop the other server, or pick another port: "
+              f"RAG_PORT={port + 1} make run, or rag serve --port {port + 1}")
+    typer.echo(f"Serving on http://{host}:{port}  (the page: /, API docs: /docs); loading the index and models...",
+               err=True)
+    # uvicorn's own info lines (start-up, the access log) stay on; our and libraries' logs are quiet
+    uvicorn.run("api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level="debug" if _verbose else "info")
+
+
+def _port_in_use(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be bound (as uvicorn binds it), or None when it can."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return "the port is already in use"
+            return exc.strerror or str(exc)
+    return None
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Annotated[Path, typer.Argument(help="QA-set file to write (JSONL), e.g. data/qa/feedback.jsonl")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the answers students marked wrong as QA-set candidates (RAG_FEEDBACK_DB).
+
+    Each line is a valid QA item ("unanswerable", answers empty) for the evaluator to complete;
+    OUT.review.jsonl beside it holds what the student saw and said. `rag eval OUT` reads it."""
+    from rag.feedback import FeedbackStore, qa_candidate, review_note
+
+    settings = _settings()
+    try:
+        wrong = list(FeedbackStore(settings.feedback_db).all("wrong"))
+    except Exception as exc:  # sqlite errors: an unreadable or foreign file
+        _fail(f"cannot read the feedback file {settings.feedback_db}: {exc}")
+        return
+    review = out.with_name(out.stem + ".review.jsonl")
+    if wrong:
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text("".join(json.dumps(qa_candidate(f), ensure_ascii=False) + "\n" for f in wrong), encoding="utf-8")
+            review.write_text("".join(json.dumps(review_note(f), ensure_ascii=False) + "\n" for f in wrong),
+                              encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot write {out}: {exc.strerror or exc}")
+    if as_json:
+        _print_json({"exported": len(wrong), "out": str(out) if wrong else None,
+                     "review": str(review) if wrong else None, "feedback_db": str(settings.feedback_db)})
+    elif wrong:
+        typer.echo(f"{len(wrong)} answers marked wrong written to {out} (what students saw and said: {review}).\n"
+                   f"Complete each item (type, answers, keywords, source, evidence), then: rag eval {out}")
+    else:
+        typer.echo(f"no answers marked wrong in {settings.feedback_db}: nothing written")
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ class DeclaredLengthLimit:
             declared = Headers(scope=scope).get("content-length")
             path = scope.get("path", "")
             if declared is not None and declared.isdigit() and int(declared) > self.limit_for(path):
-                response = JSONResponse(error_body("too_large", self.message(path)), status_code=413,
+                response = JSONResponse(error_body("too_large", self.message(path), path, 413), status_code=413,
                                         headers={"Connection": "close"})
                 await response(scope, receive, send)
                 return

@@ -1,9 +1,13 @@
 """OpenAI chat-completions shapes over the answer pipeline, so existing chat clients work.
 
-The last user message is the question; earlier turns are ignored (each answer comes from the
-notes alone). The answer text keeps its ``[n]`` marks and ends with a short source list; the
-verified citations ride beside ``choices`` as ``sources``. Token counts in ``usage`` are
-whitespace-word estimates: there is no tokenizer when the extractive generator answers.
+What is used from a request: the last user message is the question; the user and assistant
+messages before it are the conversation a follow-up is resolved against (see
+``rag.conversation``); system (and developer) messages go to an LLM generator as extra
+instructions (the extractive generator cannot follow instructions and ignores them);
+``max_tokens``/``max_completion_tokens`` and ``stop`` cut the answer (``api.openai_budget``);
+``stream`` and ``stream_options.include_usage``; ``n`` must be 1. Sampling options
+(``temperature``, ``top_p``, ...) are accepted and ignored. The answer text keeps its ``[n]``
+marks and ends with a source list; the verified citations ride beside ``choices`` as ``sources``.
 """
 from __future__ import annotations
 
@@ -12,48 +16,132 @@ import time
 import uuid
 from typing import Any, Callable, Iterator, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationInfo, field_validator
 
 from api.errors import error_body
+from api.openai_budget import Shaped, TokenCounter, shape
 from api.schemas import CITATION_EXAMPLE, CitationOut
 from rag.answer import Answer
+from rag.conversation import Turn
 from rag.errors import RagError
 from rag.pipeline import StreamEvent
 
 MODEL_ID = "study-notes-rag"
 OWNER = "study-notes"
+MAX_STOP = 4  # OpenAI's limit on stop sequences
+Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
+
+
+def _content(value: Any) -> Any:
+    """Text, or a list of ``{"type": "text", "text": str}`` parts; anything else is a clear 422
+    (a null or non-string ``text`` would otherwise become the question "None")."""
+    if value is None or isinstance(value, str):
+        return value
+    if not isinstance(value, list):
+        raise ValueError("must be a string or a list of content parts")
+    for i, part in enumerate(value):
+        if not isinstance(part, dict):
+            raise ValueError(f"part {i} must be an object like {{\"type\": \"text\", \"text\": \"...\"}}")
+        if part.get("type") != "text":
+            raise ValueError(f"part {i}: type {part.get('type')!r} is not supported; only text parts are")
+        if not isinstance(part.get("text"), str):
+            raise ValueError(f"part {i}: 'text' must be a string")
+    return value
 
 
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    role: str = Field(..., examples=["user"])
-    content: str | list[dict[str, Any]] | None = Field(None, description="Text, or a list of content parts")
+    role: Role = Field(..., examples=["user"])
+    content: str | list[dict[str, Any]] | None = Field(None, description="Text, or a list of text content parts")
+
+    _check = field_validator("content", mode="before")(_content)
 
     def text(self) -> str:
         if isinstance(self.content, list):
-            return "\n".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
+            return "\n".join(p["text"] for p in self.content)
         return self.content or ""
 
 
+class StreamOptions(BaseModel):
+    include_usage: StrictBool = False
+
+
 class ChatRequest(BaseModel):
-    """Fields OpenAI clients send beyond these (temperature, max_tokens, ...) are accepted and ignored."""
+    """Types are strict: ``"k": true`` or ``"max_tokens": "5"`` are 422s, not 1 and 5."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [
         {"model": MODEL_ID, "messages": [{"role": "user", "content": "BERT는 어디서 언제 발표한 모델이에요?"}]},
-        {"model": MODEL_ID, "stream": True, "messages": [{"role": "user", "content": "What is YOLO?"}]},
+        {"model": MODEL_ID, "max_tokens": 60, "messages": [
+            {"role": "user", "content": "What is BERT?"}, {"role": "assistant", "content": "BERT is ... [1]"},
+            {"role": "user", "content": "How was it pre-trained?"}]},
+        {"model": MODEL_ID, "stream": True, "stream_options": {"include_usage": True},
+         "messages": [{"role": "user", "content": "What is YOLO?"}]},
     ]})
 
-    model: str = MODEL_ID
+    model: StrictStr = MODEL_ID
     messages: list[ChatMessage] = Field(..., min_length=1)
-    stream: bool = False
-    k: int | None = Field(None, ge=1, le=50, description="Extension: passages to retrieve")
+    stream: StrictBool = False
+    stream_options: StreamOptions | None = Field(None, description="Only with stream: include_usage adds a usage chunk")
+    max_tokens: StrictInt | None = Field(None, ge=1, description="Tokens the message may hold (answer and sources); "
+                                                                  "cut at a sentence boundary, finish_reason 'length'")
+    max_completion_tokens: StrictInt | None = Field(None, ge=1, description="Same as max_tokens (newer clients)")
+    stop: StrictStr | list[StrictStr] | None = Field(None, description="Up to 4 sequences; the answer ends before the first")
+    n: StrictInt = Field(1, ge=1, description="Choices to return: only 1 is supported (the answer is deterministic)")
+    k: StrictInt | None = Field(None, ge=1, le=50, description="Extension: passages to retrieve")
+
+    @field_validator("stop")
+    @classmethod
+    def _stops(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(value, list) and len(value) > MAX_STOP:
+            raise ValueError(f"at most {MAX_STOP} stop sequences")
+        return value
+
+    @field_validator("n")
+    @classmethod
+    def _one_choice(cls, value: int) -> int:
+        if value != 1:
+            raise ValueError("only n=1 is supported: the answer is deterministic, so further choices would repeat it")
+        return value
+
+    @field_validator("stream_options")
+    @classmethod
+    def _only_streaming(cls, value: StreamOptions | None, info: ValidationInfo) -> StreamOptions | None:
+        if value is not None and not info.data.get("stream"):
+            raise ValueError("only allowed when stream is true")
+        return value
+
+    def stops(self) -> list[str]:
+        return [self.stop] if isinstance(self.stop, str) else list(self.stop or [])
+
+    def token_limit(self) -> int | None:
+        given = [v for v in (self.max_tokens, self.max_completion_tokens) if v is not None]
+        return min(given) if given else None
+
+    def _last_user(self) -> int | None:
+        return next((i for i in range(len(self.messages) - 1, -1, -1) if self.messages[i].role == "user"), None)
 
     def question(self) -> str | None:
-        for message in reversed(self.messages):
-            if message.role == "user":
-                return message.text()
-        return None
+        i = self._last_user()
+        return None if i is None else self.messages[i].text()
+
+    def history(self) -> list[Turn]:
+        """Earlier user questions, each with the assistant reply that followed it (if any)."""
+        end = self._last_user() or 0
+        turns: list[Turn] = []
+        for m in self.messages[:end]:
+            if m.role == "user":
+                turns.append(Turn(m.text(), ""))
+            elif m.role == "assistant" and turns and not turns[-1].answer:
+                turns[-1] = Turn(turns[-1].question, m.text())
+        return turns
+
+    def instructions(self) -> str | None:
+        text = "\n".join(m.text() for m in self.messages if m.role in ("system", "developer") and m.text().strip())
+        return text or None
+
+    def prompt_text(self) -> str:
+        return "\n".join(m.text() for m in self.messages)
 
 
 class ChoiceMessage(BaseModel):
@@ -64,16 +152,17 @@ class ChoiceMessage(BaseModel):
 class Choice(BaseModel):
     index: int = 0
     message: ChoiceMessage
-    finish_reason: str = "stop"
+    finish_reason: Literal["stop", "length"] = "stop"
 
 
 class ChatCompletion(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "id": "chatcmpl-1f2e3d", "object": "chat.completion", "created": 1767268800, "model": MODEL_ID,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": "BERT는 2018년 구글이 공개한 사전 학습된 "
-                     "모델이다. [1]\n\nSources:\n[1] 000_6894a9c6475e8976.txt, BERT"}, "finish_reason": "stop"}],
+                     "모델이다. [1]\n\nSources:\n[1] Object Detection (000_6894a9c6475e8976.txt), BERT"},
+                     "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 4, "completion_tokens": 12, "total_tokens": 16},
-        "sources": [CITATION_EXAMPLE], "refused": False,
+        "sources": [CITATION_EXAMPLE], "refused": False, "understood_as": None,
     }]})
 
     id: str
@@ -81,9 +170,17 @@ class ChatCompletion(BaseModel):
     created: int
     model: str
     choices: list[Choice]
-    usage: dict[str, int]
+    usage: dict[str, int] = Field(..., description="Tokens: the model's tokenizer, or Kiwi morphemes (extractive)")
     sources: list[CitationOut] = Field(..., description="The answer's verified citations, numbered as in the text")
     refused: bool
+    understood_as: str | None = Field(None, description="The follow-up rewritten as a standalone question")
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
 
 
 class ModelList(BaseModel):
@@ -91,67 +188,106 @@ class ModelList(BaseModel):
         "object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 1767268800, "owned_by": OWNER}]}]})
 
     object: Literal["list"] = "list"
-    data: list[dict[str, Any]]
+    data: list[ModelCard]
+
+
+class OpenAIError(BaseModel):
+    message: str
+    type: str = Field(..., examples=["invalid_request_error"])
+    param: str | None = Field(None, examples=["max_tokens"])
+    code: str | None = Field(None, examples=["validation_error"])
+
+
+class OpenAIErrorOut(BaseModel):
+    """The error shape of the /v1 routes (OpenAI's)."""
+
+    error: OpenAIError
+
+
+def model_card(created: int) -> dict[str, Any]:
+    return {"id": MODEL_ID, "object": "model", "created": created, "owned_by": OWNER}
 
 
 def models(created: int) -> dict[str, Any]:
-    return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": created, "owned_by": OWNER}]}
+    return {"object": "list", "data": [model_card(created)]}
 
 
-def sources_footer(answer: Answer) -> str:
-    if not answer.citations:
-        return ""
-    lines = []
-    for c in answer.citations:
-        where = ", ".join(x for x in (c.doc, c.section, f"p. {c.page}" if c.page else None) if x)
-        lines.append(f"[{c.n}] {where}")
-    return "\n\nSources:\n" + "\n".join(lines)
+def usage(prompt: str, completion: str, count: TokenCounter) -> dict[str, int]:
+    p, c = count(prompt), count(completion)
+    return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
 
 
-def _words(text: str) -> int:
-    return len(text.split())
+def _extras(answer: Answer, shaped: Shaped) -> dict[str, Any]:
+    return {"sources": [_citation(c) for c in shaped.citations], "refused": answer.refused,
+            "understood_as": answer.debug.get("understood_as")}
 
 
-def completion(question: str, answer: Answer, model: str) -> dict[str, Any]:
-    content = answer.answer + sources_footer(answer)
+def completion(req: ChatRequest, answer: Answer, count: TokenCounter) -> dict[str, Any]:
+    shaped = shape(answer, req.token_limit(), req.stops(), count)
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "object": "chat.completion", "created": int(time.time()),
-        "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop",
-                     "logprobs": None}],
-        "usage": {"prompt_tokens": _words(question), "completion_tokens": _words(content),
-                  "total_tokens": _words(question) + _words(content)},
-        "sources": [_citation(c) for c in answer.citations],
-        "refused": answer.refused,
+        "model": req.model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": shaped.content},
+                     "finish_reason": shaped.finish_reason, "logprobs": None}],
+        "usage": usage(req.prompt_text(), shaped.content, count),
+        **_extras(answer, shaped),
     }
 
 
-def stream_chunks(events: Iterator[StreamEvent], model: str,
+def stream_chunks(req: ChatRequest, events: Iterator[StreamEvent], count: TokenCounter,
                   on_answer: Callable[[Answer], None] | None = None) -> Iterator[str]:
-    """``data: {chunk}`` frames: the role, each token, then the source list with ``sources``, then [DONE]."""
+    """``data: {chunk}`` frames: the role, the text, a last chunk with ``finish_reason`` and
+    ``sources``, a usage chunk (``choices: []``) when asked, then ``[DONE]``. With
+    ``max_tokens`` or ``stop`` the text is sent once the answer is complete and cut, sentence
+    by sentence; without them, token by token as generated."""
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+    with_usage = bool(req.stream_options and req.stream_options.include_usage)
+    buffered = req.token_limit() is not None or bool(req.stops())
 
-    def frame(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-        chunk = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
-                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra}
+    def frame(choices: list[dict[str, Any]], **extra: Any) -> str:
+        chunk = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": req.model,
+                 "choices": choices, **({"usage": None} if with_usage else {}), **extra}
         return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
 
-    yield frame({"role": "assistant", "content": ""})
+    def delta(content: dict[str, Any], finish: str | None = None) -> list[dict[str, Any]]:
+        return [{"index": 0, "delta": content, "finish_reason": finish, "logprobs": None}]
+
+    yield frame(delta({"role": "assistant", "content": ""}))
     try:
         for event in events:
             if event.kind == "token":
-                yield frame({"content": str(event.data)})
+                if not buffered:
+                    yield frame(delta({"content": str(event.data)}))
+                continue
+            answer: Answer = event.data  # type: ignore[assignment]
+            if on_answer is not None:
+                on_answer(answer)
+            shaped = shape(answer, req.token_limit(), req.stops(), count)
+            if buffered:
+                for piece in _pieces(shaped.text):
+                    yield frame(delta({"content": piece}))
+                tail = shaped.content[len(shaped.text):]
             else:
-                answer: Answer = event.data  # type: ignore[assignment]
-                if on_answer is not None:
-                    on_answer(answer)
-                yield frame({"content": sources_footer(answer)}, "stop",
-                            sources=[_citation(c) for c in answer.citations], refused=answer.refused)
+                tail = shaped.content[len(shaped.text):] if shaped.text == answer.answer else ""
+            yield frame(delta({"content": tail}, shaped.finish_reason), **_extras(answer, shaped))
+            if with_usage:
+                yield frame([], usage=usage(req.prompt_text(), shaped.content, count))
     except RagError as exc:  # the 200 has been sent: report the failure in-band, as OpenAI does
-        yield f"data: {json.dumps(error_body(exc.code, exc.message), ensure_ascii=False)}\n\n"
+        yield f"data: {json.dumps(error_body(exc.code, exc.message, '/v1/', 503), ensure_ascii=False)}\n\n"
     yield "data: [DONE]\n\n"
 
 
+def _pieces(text: str) -> list[str]:
+    """The text in a few pieces (at spaces after sentence ends), for a streamed look."""
+    out, pos = [], 0
+    for i, ch in enumerate(text):
+        if ch == " " and i > 0 and text[i - 1] in ".?!]다":
+            out.append(text[pos : i + 1])
+            pos = i + 1
+    out.append(text[pos:])
+    return [p for p in out if p]
+
+
 def _citation(c: Any) -> dict[str, Any]:
-    return {"n": c.n, "doc": c.doc, "section": c.section, "page": c.page, "start": c.start, "end": c.end,
-            "quote": c.quote, "supported": c.supported}
+    return {"n": c.n, "doc": c.doc, "title": c.title, "section": c.section, "page": c.page,
+            "start": c.start, "end": c.end, "quote": c.quote, "supported": c.supported}

@@ -9,10 +9,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from rag.conversation import Turn
+
 Retriever = Literal["dense", "bm25", "hybrid"]
 
 CITATION_EXAMPLE = {
-    "n": 1, "doc": "000_6894a9c6475e8976.txt", "section": "YOLO란", "page": None, "start": 5, "end": 368,
+    "n": 1, "doc": "000_6894a9c6475e8976.txt", "title": "Object Detection (객체 탐지)", "section": "YOLO란", "page": None, "start": 5, "end": 368,
     "quote": "CNN 기반 대표적인 단일 단계 방식의 객체 탐지 알고리즘이다.", "supported": True,
 }
 ANSWER_EXAMPLE = {
@@ -39,19 +41,43 @@ def _not_blank(value: str) -> str:
     return value
 
 
+MAX_HISTORY_TURNS = 20
+MAX_TURN_CHARS = 20000
+
+
+class HistoryTurn(BaseModel):
+    """An earlier exchange of the conversation, oldest first."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(..., max_length=MAX_TURN_CHARS, description="The question as asked")
+    answer: str = Field("", max_length=MAX_TURN_CHARS, description="The answer given (with its [n] marks)")
+    understood_as: str | None = Field(None, max_length=MAX_TURN_CHARS,
+                                      description="How that question was understood (the answer's debug.understood_as)")
+
+
 class AskRequest(BaseModel):
     """A question; its maximum length is the ``RAG_MAX_QUESTION_CHARS`` setting (checked per app)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"question": "YOLO는 객체 탐지를 몇 단계로 처리하는 알고리즘이야?"},
         {"question": "What is BERT?", "k": 3, "retriever": "hybrid"},
+        {"question": "How was it pre-trained?",
+         "history": [{"question": "What is BERT?", "answer": "BERT는 2018년 구글이 공개한 ... [1]"}]},
     ]})
 
     question: str = Field(..., description="The question, in Korean or English")
     k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (default RAG_TOP_K)")
     retriever: Retriever | None = Field(None, description="dense, bm25 or hybrid (default RAG_RETRIEVER)")
+    history: list[HistoryTurn] = Field(
+        default_factory=list, max_length=MAX_HISTORY_TURNS,
+        description="Earlier turns of the conversation, oldest first: a follow-up ('How was it pre-trained?') is "
+                    "rewritten as a standalone question before retrieval (debug.understood_as)")
 
     _check = field_validator("question")(_not_blank)
+
+    def turns(self) -> list[Turn]:
+        return [Turn(t.question, t.answer, t.understood_as) for t in self.history]
 
 
 class CitationOut(BaseModel):
@@ -59,6 +85,7 @@ class CitationOut(BaseModel):
 
     n: int = Field(..., description="The number used as [n] in the answer text")
     doc: str = Field(..., description="Document id (path relative to the notes directory)")
+    title: str | None = Field(None, description="The document's title (first real heading, else the file stem)")
     section: str | None
     page: int | None
     start: int = Field(..., description="Offset of the quoted passage in the document as loaded")

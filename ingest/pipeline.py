@@ -19,7 +19,7 @@ from rag.settings import Settings
 from rag.snapshot import read_current, snapshots_dir, verify_snapshot
 from rag.types import Chunk
 
-from ingest import cleaning, splitting
+from ingest import cleaning, splitting, titles
 from ingest.splitting import embed_input
 from ingest.cache import EmbeddingCache, text_hash
 from ingest.embedder_choice import choose_embedder
@@ -74,7 +74,7 @@ class Ingestor:
     def config(self) -> dict[str, Any]:
         s = self.settings
         return {"chunk_size": s.chunk_size, "chunk_overlap": s.chunk_overlap, "cleaner": cleaning.VERSION,
-                "splitter": splitting.VERSION, "analyzer": ANALYZER, "embedder": s.embedder,
+                "splitter": splitting.VERSION, "titles": titles.VERSION, "analyzer": ANALYZER, "embedder": s.embedder,
                 "st_model": None if s.embedder == "offline" else s.st_model,
                 "offline_dim": None if s.embedder == "st" else s.offline_dim}
 
@@ -132,8 +132,9 @@ class Ingestor:
             counts[c.doc] = counts.get(c.doc, 0) + 1
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         previous = {d["doc"]: d for d in (self._live_documents() if live else [])}
+        repeated = cleaning.repeated_lines(d.text for d in docs)
         documents = [
-            {"doc": d.doc_id, "title": d.title, "type": d.type, "pages": len(d.pages) if d.type == "pdf" else None,
+            {"doc": d.doc_id, "title": titles.document_title(d, repeated), "type": d.type, "pages": len(d.pages) if d.type == "pdf" else None,
              "chunks": counts.get(d.doc_id, 0), "hash": d.hash, "size": d.size,
              "updated": previous[d.doc_id]["updated"] if d.doc_id in previous and previous[d.doc_id]["hash"] == d.hash else now}
             for d in docs

@@ -15,6 +15,7 @@ class Citation:
     end: int
     quote: str
     supported: bool = True
+    title: str | None = None  # the document's title (its first real heading, else the file stem)
 
 
 @dataclass(slots=True)

@@ -70,6 +70,25 @@ def content_tokens(text: str) -> list[str]:
     return [t for t, _, _ in _content(toks)]
 
 
+@lru_cache(maxsize=1024)
+def morphemes(text: str) -> tuple:  # tuple[kiwipiepy.Token, ...]
+    """All of Kiwi's morphemes of ``text`` (form, tag, start, len), cached: for follow-up
+    resolution, which needs pronouns (NP), determiners (MM) and particles (J*) too."""
+    if not text.strip():
+        return ()
+    with _lock:
+        return tuple(kiwi().tokenize(text))
+
+
+def morpheme_count(text: str) -> int:
+    """Number of Kiwi morphemes in ``text`` (punctuation and Latin words included): the token
+    count used for answers no model tokenizer produced (OpenAI ``usage``, ``max_tokens``)."""
+    if not text.strip():
+        return 0
+    with _lock:
+        return len(kiwi().tokenize(text))
+
+
 _CACHE_SIZE = 50000
 _cache: OrderedDict[str, list[str]] = OrderedDict()
 

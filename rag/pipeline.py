@@ -7,10 +7,11 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Iterator, Literal
+from typing import Any, Iterator, Literal, Sequence
 
 from rag.answer import Answer, refusal
 from rag.citations import verify
+from rag.conversation import FollowUpResolver, Resolution, Turn
 from rag.generators.base import Generation, Generator
 from rag.generators.extractive import ExtractiveGenerator
 from rag.search import Searcher
@@ -44,18 +45,28 @@ class AnswerPipeline:
         self.settings = settings
         self.searcher = searcher
         self.generator = generator
+        # With an LLM, follow-ups are condensed by the model; without one, by rag.conversation's rules.
+        self.resolver = FollowUpResolver(getattr(generator, "complete", None))
+
+    def _generate_kwargs(self, instructions: str | None) -> dict[str, Any]:
+        """A client's system message reaches a generator that can follow it (an LLM), no other."""
+        return {"instructions": instructions} if instructions and getattr(self.generator, "follows_instructions", False) else {}
 
     def _search(self, question: str, k: int | None, retriever: RetrieverName | None,
                 snapshot: Snapshot | None) -> SearchResult:
         return self.searcher.run(question, k, retriever, snapshot=snapshot)
 
-    def _finish(self, result: SearchResult, generation: Generation, t0: float, t1: float) -> Answer:
+    def _finish(self, result: SearchResult, generation: Generation, t0: float, t1: float,
+                resolution: Resolution | None = None, snapshot: Snapshot | None = None) -> Answer:
         verified = verify(generation.text, generation.passages, self.searcher.glossary)
+        if snapshot is not None:
+            for c in verified.citations:
+                c.title = snapshot.title(c.doc)
         t2 = time.perf_counter()
         body = verified.text
         text = f"{generation.preamble}\n{body}" if generation.preamble and body else body
         debug = {**generation.debug, "removed_citations": verified.removed, "evidence": round(result.evidence, 4),
-                 "search_ms": result.timings_ms}
+                 "search_ms": result.timings_ms, **(resolution.debug() if resolution else {})}
         if not verified.sentences:
             return refusal(result.lang, self.generator.name, _timings(t0, t1, t2), debug)
         if all(s.unsupported for s in verified.sentences):
@@ -67,32 +78,41 @@ class AnswerPipeline:
                       result.lang, debug)
 
     def run(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
-            snapshot: Snapshot | None = None) -> Answer:
+            snapshot: Snapshot | None = None, history: Sequence[Turn] = (), instructions: str | None = None) -> Answer:
+        """``history``: earlier turns, oldest first, that a follow-up is resolved against;
+        ``instructions``: a client's system message, for an LLM generator only."""
         t0 = time.perf_counter()
-        result = self._search(question, k, retriever, snapshot)
+        snapshot = snapshot or self.searcher.snapshot()
+        resolution = self.resolver.resolve(question, history)
+        result = self._search(resolution.text, k, retriever, snapshot)
         if result.refused:
             t = time.perf_counter()
-            return refusal(result.lang, self.generator.name, _timings(t0, t, t), {"evidence": round(result.evidence, 4)})
+            return refusal(result.lang, self.generator.name, _timings(t0, t, t),
+                           {"evidence": round(result.evidence, 4), **resolution.debug()})
         query = result.query
         t1 = time.perf_counter()
-        generation = self.generator.generate(query, result.passages)
-        return self._finish(result, generation, t0, t1)
+        generation = self.generator.generate(query, result.passages, **self._generate_kwargs(instructions))
+        return self._finish(result, generation, t0, t1, resolution, snapshot)
 
     def stream(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
-               snapshot: Snapshot | None = None) -> Iterator[StreamEvent]:
+               snapshot: Snapshot | None = None, history: Sequence[Turn] = (),
+               instructions: str | None = None) -> Iterator[StreamEvent]:
         t0 = time.perf_counter()
-        result = self._search(question, k, retriever, snapshot)
+        snapshot = snapshot or self.searcher.snapshot()
+        resolution = self.resolver.resolve(question, history)
+        result = self._search(resolution.text, k, retriever, snapshot)
         if result.refused:
             t = time.perf_counter()
-            answer = refusal(result.lang, self.generator.name, _timings(t0, t, t), {"evidence": round(result.evidence, 4)})
+            answer = refusal(result.lang, self.generator.name, _timings(t0, t, t),
+                             {"evidence": round(result.evidence, 4), **resolution.debug()})
             yield StreamEvent("token", answer.answer)
             yield StreamEvent("answer", answer)
             return
         query = result.query
         t1 = time.perf_counter()
-        for piece in self.generator.stream(query, result.passages):
+        for piece in self.generator.stream(query, result.passages, **self._generate_kwargs(instructions)):
             if isinstance(piece, Generation):
-                yield StreamEvent("answer", self._finish(result, piece, t0, t1))
+                yield StreamEvent("answer", self._finish(result, piece, t0, t1, resolution, snapshot))
             else:
                 yield StreamEvent("token", piece)
 

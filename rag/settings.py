@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(20.0, gt=0)
     max_question_chars: int = Field(2000, ge=10)
     cors_origins: list[str] = Field(default_factory=list)
+    feedback_db: Path = Field(
+        Path("data/feedback.sqlite"), description="Students' feedback (its own file: not under index_dir)")
+    feedback_per_minute: int = Field(10, ge=1, description="Feedback posts allowed per client address per minute")
 
     @model_validator(mode="after")
     def _check(self) -> "Settings":

@@ -16,6 +16,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -213,6 +214,14 @@ class Snapshot:
     embedder: Embedder
     sentences: SentenceTable
     stats: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def titles(self) -> dict[str, str | None]:
+        """Document id -> title, as stored in the documents table."""
+        return {d["doc"]: d.get("title") for d in self.documents}
+
+    def title(self, doc: str) -> str | None:
+        return self.titles.get(doc)
 
     @classmethod
     def open(cls, path: Path, embedder: Embedder | None = None) -> "Snapshot":

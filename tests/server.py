@@ -31,6 +31,7 @@ class Server:
     index_dir: Path
     process: subprocess.Popen
     log: Path
+    feedback_db: Path | None = None
 
     def client(self, **kw: object) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=60, **kw)  # type: ignore[arg-type]
@@ -44,7 +45,7 @@ class Server:
 
 def settings_for(root: Path) -> Settings:
     return Settings(notes_dir=root / "notes", index_dir=root / "index", embedder="offline",  # type: ignore[call-arg]
-                    _env_file=None)
+                    feedback_db=root / "feedback.sqlite", _env_file=None)
 
 
 @lru_cache(maxsize=1)
@@ -84,6 +85,8 @@ def run_server(settings: Settings, *, admin_token: str | None = ADMIN_TOKEN, wor
         "RAG_NOTES_DIR": str(settings.notes_dir), "RAG_INDEX_DIR": str(settings.index_dir),
         "RAG_EMBEDDER": "offline", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
         "PYTHONPATH": str(ROOT),
+        # beside the index, never the repository's data/feedback.sqlite
+        "RAG_FEEDBACK_DB": str(Path(settings.index_dir).parent / "feedback.sqlite"),
     })
     if admin_token:
         child_env["RAG_ADMIN_TOKEN"] = admin_token
@@ -93,7 +96,8 @@ def run_server(settings: Settings, *, admin_token: str | None = ADMIN_TOKEN, wor
     log = Path(tempfile.mkstemp(prefix="uvicorn-", suffix=".log")[1])
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=out, stderr=subprocess.STDOUT)
-    server = Server(f"http://127.0.0.1:{port}", Path(settings.notes_dir), Path(settings.index_dir), proc, log)
+    server = Server(f"http://127.0.0.1:{port}", Path(settings.notes_dir), Path(settings.index_dir), proc, log,
+                    Path(child_env["RAG_FEEDBACK_DB"]))
     try:
         _wait_ready(server, timeout)
         yield server
@@ -142,7 +146,12 @@ def assert_error(r: httpx.Response, status: int, code: str | None = None, mentio
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/json")
     body = r.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
+    if r.request.url.path.startswith("/v1/"):  # OpenAI's error shape on the OpenAI-compatible routes
+        assert set(body) == {"error"} and set(body["error"]) == {"message", "type", "param", "code"}, body
+        assert body["error"]["type"] in ("invalid_request_error", "server_error", "not_found_error",
+                                         "rate_limit_error", "authentication_error", "permission_error"), body
+    else:
+        assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
     if code:
         assert body["error"]["code"] == code, body
     if mentions:

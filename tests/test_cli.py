@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -39,7 +40,7 @@ def test_ingest_search_ask_json(tmp_path: Path, notes_copy: Path) -> None:
     answer = json.loads(asked.stdout)
     assert set(answer) >= {"answer", "refused", "generator", "citations", "sentences", "timings_ms"}
     assert answer["generator"] == "extractive" and answer["citations"]
-    assert set(answer["citations"][0]) == {"n", "doc", "section", "page", "start", "end", "quote", "supported"}
+    assert set(answer["citations"][0]) == {"n", "doc", "title", "section", "page", "start", "end", "quote", "supported"}
     assert {"retrieval", "generation", "total"} <= set(answer["timings_ms"])
 
     streamed = rag("ask", "GAN에서 판별자는 무슨 일을 해?", "--stream", index=index, notes=notes_copy)
@@ -64,3 +65,39 @@ def test_bad_input_exits_non_zero_with_a_reason(tmp_path: Path, notes_copy: Path
     assert wrong.returncode == 2 and "retriever" in wrong.stderr
     no_index = rag("search", "GAN", index=tmp_path / "no-index", notes=notes_copy)
     assert no_index.returncode == 2 and "rag ingest" in no_index.stderr
+
+
+def test_plain_output_is_quiet_and_readable(tmp_path: Path, notes_copy: Path) -> None:
+    index = tmp_path / "index"
+    ingested = rag("ingest", index=index, notes=notes_copy)
+    assert ingested.returncode == 0 and ingested.stdout.count("ingest:") == 1  # the summary once
+    assert "DEBUG" not in ingested.stderr and "INFO" not in ingested.stderr
+    asked = rag("ask", "YOLO는 객체 탐지를 몇 단계로 처리하는 알고리즘이야?", index=index, notes=notes_copy)
+    assert asked.returncode == 0 and asked.stderr == "", asked.stderr
+    cite = next(line for line in asked.stdout.splitlines() if line.startswith("[1] "))
+    assert cite.startswith("[1] Object Detection (객체 탐지)") and "(000_6894a9c6475e8976.txt)" in cite
+    assert not re.search(r"\[\d+:\d+\]", cite)  # no raw [start:end] offsets
+    verbose = rag("--verbose", "ask", "YOLO는 객체 탐지를 몇 단계로 처리하는 알고리즘이야?", index=index, notes=notes_copy)
+    assert verbose.returncode == 0 and "ms)" in verbose.stderr and "DEBUG bm25s" not in verbose.stderr
+
+
+def test_help_shows_flags_without_types() -> None:
+    for args in ((), ("ask",), ("ingest",), ("feedback", "export")):
+        out = rag(*args, "--help", index=Path("/nonexistent"), notes=Path("/nonexistent"))
+        assert out.returncode == 0 and "<bool>" not in out.stdout, out.stdout
+    assert "--verbose" in rag("--help", index=Path("/x"), notes=Path("/x")).stdout
+
+
+def test_a_busy_port_is_reported_before_loading(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        started = time.monotonic()
+        out = rag("serve", "--port", str(port), index=tmp_path / "index", notes=tmp_path / "notes")
+        elapsed = time.monotonic() - started
+    assert out.returncode == 2 and "already in use" in out.stderr and "RAG_PORT=" in out.stderr, out.stderr
+    assert elapsed < 30  # no index or model was loaded first

@@ -92,7 +92,7 @@ def test_ask_then_open_a_citation(driver, server: Server, tmp_path: Path) -> Non
                   .is_displayed() else None)
     quote = panel.find_element(By.CSS_SELECTOR, ".quote-text").text
     doc = panel.find_element(By.CSS_SELECTOR, ".quote-doc").text
-    assert len(quote) > 20 and doc.endswith(".txt")
+    assert len(quote) > 20 and doc.endswith(".txt)") and doc.startswith("Object Detection")  # title (file)
     assert panel.find_element(By.CSS_SELECTOR, ".quote-section").text  # a section, or "—"
     assert panel.find_element(By.CSS_SELECTOR, ".quote-page").text
     assert cites[0].get_attribute("aria-expanded") == "true"
@@ -135,13 +135,108 @@ def test_usable_on_a_phone_screen(driver, server: Server, tmp_path: Path) -> Non
         driver.set_window_size(1280, 900)
 
 
-def test_error_from_the_server_is_shown(driver, server: Server) -> None:  # noqa: ANN001
+def _shown(element_id: str):  # noqa: ANN202 - a selenium wait condition
+    from selenium.webdriver.common.by import By
+
+    return lambda d: d.find_element(By.ID, element_id) if d.find_element(By.ID, element_id).is_displayed() else None
+
+
+def test_too_long_and_empty_questions_get_a_message(driver, server: Server) -> None:  # noqa: ANN001
     from selenium.webdriver.common.by import By
 
     driver.get(server.url + "/")
-    driver.execute_script("document.getElementById('question').removeAttribute('maxlength')")
+    box = driver.find_element(By.ID, "question")
+    assert box.get_attribute("maxlength") is None  # nothing is cut silently
+    box.send_keys("x" * 2001)
+    message = _wait(driver, _shown("form-message"))
+    assert "2000" in message.text and "너무 깁니다" in message.text and "too long" in message.text
+    count = driver.find_element(By.ID, "count")
+    assert count.text == "2001 / 2000" and "over" in count.get_attribute("class")
+    driver.find_element(By.ID, "ask").click()
+    assert driver.find_element(By.ID, "result").is_displayed() is False  # nothing was sent
+    box.clear()
+    box.send_keys("   ")
+    driver.find_element(By.ID, "ask").click()
+    message = _wait(driver, _shown("form-message"))
+    assert "질문을 입력해 주세요" in message.text and "Please type a question" in message.text
+
+
+def test_error_from_the_server_is_shown_in_both_languages(driver, server: Server) -> None:  # noqa: ANN001
+    from selenium.webdriver.common.by import By
+
+    driver.get(server.url + "/")
+    # past the page's own check (as an older page or another client would be), the server's 422 is shown
+    driver.execute_script("document.querySelector('main').dataset.maxQuestion = '5000'")
     driver.execute_script("document.getElementById('question').value = 'x'.repeat(2500)")
     driver.find_element(By.ID, "ask").click()
-    error = _wait(driver, lambda d: d.find_element(By.ID, "error") if d.find_element(By.ID, "error")
-                  .is_displayed() else None)
-    assert "2000" in error.text
+    error = _wait(driver, _shown("error"))
+    assert "2000" in error.text and "너무 깁니다" in error.text and "too long" in error.text
+
+
+def test_a_follow_up_is_answered_about_the_right_entity(driver, server: Server, tmp_path: Path) -> None:  # noqa: ANN001
+    from selenium.webdriver.common.by import By
+
+    _ask(driver, server, "GAN이 뭐야?")
+    _wait(driver, _shown("feedback"))
+    first = driver.find_element(By.ID, "answer-text").text
+    assert "Discriminator" in first and driver.find_element(By.ID, "understood").is_displayed() is False
+    box = driver.find_element(By.ID, "question")
+    box.send_keys("그럼 그 두 번째 것은 무슨 일을 해?")
+    driver.find_element(By.ID, "ask").click()
+    understood = _wait(driver, _shown("understood"))
+    assert "Discriminator" in understood.text and "Understood as" in understood.text
+    _wait(driver, _shown("feedback"))
+    answer = driver.find_element(By.ID, "answer-text").text
+    assert "Discriminator" in answer.split("[1]")[0]  # the answer opens on the discriminator, not object detection
+    thread = driver.find_element(By.ID, "thread")
+    assert thread.is_displayed() and "GAN이 뭐야?" in thread.text
+    sources = driver.find_element(By.ID, "source-list").text
+    assert "Object Detection" in sources and ".txt" in sources  # the title, with the file name beside it
+    assert driver.save_screenshot(str(tmp_path / "conversation.png"))
+    driver.find_element(By.ID, "new-conversation").click()
+    assert not thread.is_displayed() and not driver.find_element(By.ID, "result").is_displayed()
+    _ask(driver, server, "그럼 그 두 번째 것은 무슨 일을 해?")  # alone again: nothing to resolve against
+    _wait(driver, lambda d: d.find_element(By.ID, "answer-text").text or d.find_element(By.ID, "refusal").is_displayed())
+    _wait(driver, lambda d: d.find_element(By.ID, "meta").text)
+    assert driver.find_element(By.ID, "understood").is_displayed() is False
+
+
+def test_feedback_is_stored(driver, server: Server) -> None:  # noqa: ANN001
+    import sqlite3
+
+    from selenium.webdriver.common.by import By
+
+    _ask(driver, server, KO_QUESTION)
+    _wait(driver, _shown("feedback"))
+    meta = driver.find_element(By.ID, "meta").text
+    assert "Quoted from the notes" in meta and "extractive" not in meta and " ms" not in meta
+    driver.find_element(By.ID, "feedback-wrong").click()
+    _wait(driver, _shown("feedback-form"))
+    driver.find_element(By.ID, "feedback-comment").send_keys("단계 수만 알려 주세요")
+    driver.find_element(By.ID, "feedback-send").click()
+    status = _wait(driver, lambda d: d.find_element(By.ID, "feedback-status").text if "Thank you" in
+                   d.find_element(By.ID, "feedback-status").text else None)
+    assert "고맙습니다" in status
+    assert driver.find_element(By.ID, "feedback-wrong").get_attribute("aria-pressed") == "true"
+    con = sqlite3.connect(server.feedback_db)
+    row = con.execute("SELECT verdict, comment, question, answer, sources, snapshot FROM feedback").fetchone()
+    con.close()
+    assert row[0] == "wrong" and row[1] == "단계 수만 알려 주세요" and row[2] == KO_QUESTION
+    assert "단일 단계" in row[3] and "000_6894a9c6475e8976.txt" in row[4] and row[5]
+
+
+def test_docs_render_offline_and_the_page_has_a_favicon(driver, server: Server) -> None:  # noqa: ANN001
+    from selenium.webdriver.common.by import By
+
+    driver.get(server.url + "/docs")
+    title = _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".swagger-ui .info .title"))
+    assert "Study-notes Q&A" in title[0].text
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock-summary-path"))
+    paths = {e.text for e in driver.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
+    assert {"/ask", "/v1/chat/completions", "/feedback"} <= {p.replace("\u200b", "") for p in paths}
+    # every asset came from this server: nothing from a CDN
+    urls = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert urls and all(u.startswith(server.url) for u in urls), urls
+    driver.get(server.url + "/")
+    icon = driver.execute_script("return fetch('/favicon.ico').then(r => [r.status, r.headers.get('content-type')])")
+    assert icon == [200, "image/svg+xml"]

@@ -32,7 +32,7 @@ AskDep = Annotated[AskRequest, Depends(checked_ask)]
 @router.post("/ask", response_model=AnswerOut, summary="Answer a question from the notes, with citations",
              responses=responses(400, 413, 422, 503))
 def ask(req: AskDep, services: ServicesDep, snapshot: SnapshotDep, request: Request) -> dict[str, Any]:
-    answer = services.pipeline.run(req.question, req.k, req.retriever, snapshot=snapshot)
+    answer = services.pipeline.run(req.question, req.k, req.retriever, snapshot=snapshot, history=req.turns())
     request.app.state.metrics.observe_answer(answer, "ask")
     return answer.to_dict()
 
@@ -50,7 +50,8 @@ def ask(req: AskDep, services: ServicesDep, snapshot: SnapshotDep, request: Requ
 def ask_stream(req: AskDep, services: ServicesDep, snapshot: SnapshotDep, request: Request) -> Iterator[ServerSentEvent]:
     metrics = request.app.state.metrics
     try:
-        for event in services.pipeline.stream(req.question, req.k, req.retriever, snapshot=snapshot):
+        for event in services.pipeline.stream(req.question, req.k, req.retriever, snapshot=snapshot,
+                                              history=req.turns()):
             if event.kind == "token":
                 yield ServerSentEvent(event="token", data={"text": event.data})
             else:

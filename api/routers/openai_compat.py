@@ -1,30 +1,46 @@
-"""OpenAI-compatible routes: POST /v1/chat/completions (plain and streamed) and GET /v1/models."""
+"""OpenAI-compatible routes: POST /v1/chat/completions (plain and streamed), GET /v1/models and
+GET /v1/models/{id}. Errors here are in OpenAI's shape (``error.type``, ``param``, ``code``)."""
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import StreamingResponse
 
 from api import openai_compat as oa
 from api.deps import ServicesDep, SettingsDep, SnapshotDep, check_question
-from api.errors import invalid, responses
+from api.errors import HTTP_CODES, invalid
+from api.openai_budget import counter_for
+from rag.errors import NotFound
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 STARTED = int(time.time())
+
+
+class ModelNotFound(NotFound):
+    code = "model_not_found"  # OpenAI's code for the same case
 
 STREAM_EXAMPLE = (
     'data: {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": "BERT는 "}, ...}]}\n\n'
     'data: {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": "\\n\\nSources: ..."}, '
     '"finish_reason": "stop"}], "sources": [...]}\n\n'
+    'data: {"object": "chat.completion.chunk", "choices": [], "usage": {"prompt_tokens": 5, ...}}\n\n'
     "data: [DONE]\n\n"
 )
 
 
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": oa.OpenAIErrorOut, "description": HTTP_CODES.get(code, "error")} for code in codes}
+
+
 @router.post(
     "/chat/completions", response_model=oa.ChatCompletion,
-    summary="OpenAI-compatible chat completion answering the last user message from the notes",
+    summary="OpenAI-compatible chat completion: answers the last user message from the notes, in the conversation",
+    description="Earlier user/assistant messages resolve a follow-up (`understood_as` says how); a system message "
+                "reaches an LLM generator only. `max_tokens` cuts at a sentence boundary (`finish_reason: length`), "
+                "`stop` ends the answer before a sequence, `n` must be 1, `stream_options.include_usage` adds a "
+                "usage chunk. Tokens are the model's, or Kiwi morphemes for extractive answers.",
     responses={200: {"content": {"text/event-stream": {"example": STREAM_EXAMPLE}}}, **responses(400, 413, 422, 503)},
 )
 def chat_completions(body: oa.ChatRequest, services: ServicesDep, settings: SettingsDep, snapshot: SnapshotDep,
@@ -34,15 +50,26 @@ def chat_completions(body: oa.ChatRequest, services: ServicesDep, settings: Sett
         raise invalid("messages", "no message with role 'user'")
     check_question(question, settings, field="messages.content")
     metrics = request.app.state.metrics
+    pipeline = services.pipeline
+    count = counter_for(pipeline.generator)
+    kwargs = {"snapshot": snapshot, "history": body.history(), "instructions": body.instructions()}
     if body.stream:
-        events = services.pipeline.stream(question, body.k, None, snapshot=snapshot)
-        chunks = oa.stream_chunks(events, body.model, lambda a: metrics.observe_answer(a, "openai"))
+        events = pipeline.stream(question, body.k, None, **kwargs)
+        chunks = oa.stream_chunks(body, events, count, lambda a: metrics.observe_answer(a, "openai"))
         return StreamingResponse(chunks, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-    answer = services.pipeline.run(question, body.k, None, snapshot=snapshot)
+    answer = pipeline.run(question, body.k, None, **kwargs)
     metrics.observe_answer(answer, "openai")
-    return oa.completion(question, answer, body.model)
+    return oa.completion(body, answer, count)
 
 
 @router.get("/models", response_model=oa.ModelList, summary="The one model this service offers")
 def list_models() -> dict[str, Any]:
     return oa.models(STARTED)
+
+
+@router.get("/models/{model_id}", response_model=oa.ModelCard, summary="One model, by id",
+            responses=responses(404))
+def retrieve_model(model_id: Annotated[str, Path(examples=[oa.MODEL_ID])]) -> dict[str, Any]:
+    if model_id != oa.MODEL_ID:
+        raise ModelNotFound(f"model {model_id!r} does not exist; this service offers {oa.MODEL_ID!r}")
+    return oa.model_card(STARTED)

@@ -1,6 +1,9 @@
 // The students' page: POST /ask/stream, show tokens as they come, then render the verified
-// answer with clickable [n] citations. No build step, no library. Every string from the server
-// goes in through textContent (never innerHTML), so notes cannot inject markup.
+// answer with clickable [n] citations. The page keeps the conversation (earlier turns are sent as
+// `history`, so a follow-up such as "How was it pre-trained?" is understood), shows how the
+// question was understood, and lets the student mark an answer helpful or wrong (POST /feedback).
+// No build step, no library. Every string from the server goes in through textContent (never
+// innerHTML), so notes cannot inject markup.
 "use strict";
 
 (() => {
@@ -17,16 +20,60 @@
   const sources = $("#sources");
   const sourceList = $("#source-list");
   const meta = $("#meta");
+  const count = $("#count");
+  const formMessage = $("#form-message");
+  const asked = $("#asked");
+  const understood = $("#understood");
+  const threadBox = $("#thread");
+  const threadList = $("#thread-list");
+  const feedback = $("#feedback");
+  const feedbackForm = $("#feedback-form");
+  const feedbackStatus = $("#feedback-status");
   const CITE = /\[(\d+(?:\s*,\s*\d+)*)\]/g;
+  const main = document.querySelector("main");
+  const maxChars = () => Number(main.dataset.maxQuestion) || 2000; // RAG_MAX_QUESTION_CHARS, from the page
+  const HISTORY_TURNS = 6; // earlier turns sent with a question
   let controller = null;
   let citations = new Map();
   let sentences = [];
+  let thread = []; // earlier turns: {question, answer, understood_as}
+  let current = null; // the turn on screen: {question, answer (the Answer object), snapshot}
+
+  const MESSAGES = {
+    empty: "질문을 입력해 주세요. / Please type a question.",
+    tooLong: (n, max = maxChars()) => `질문이 너무 깁니다: ${n}자 (최대 ${max}자). 줄여서 다시 질문해 주세요. / ` +
+      `The question is too long: ${n} characters (at most ${max}). Please shorten it.`,
+  };
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;
     if (text !== undefined) node.textContent = text;
     return node;
+  }
+
+  function showFormMessage(text) {
+    formMessage.textContent = text;
+    formMessage.hidden = !text;
+  }
+
+  function updateCount() {
+    const n = question.value.length;
+    count.textContent = `${n} / ${maxChars()}`;
+    count.classList.toggle("over", n > maxChars());
+    if (n > maxChars()) showFormMessage(MESSAGES.tooLong(n));
+    else if (formMessage.dataset.kind !== "sticky") showFormMessage("");
+  }
+
+  // Server messages a student may see, in both languages; others are shown as they are.
+  function friendly(message) {
+    const limit = /longer than (\d+)/.exec(message);
+    if (limit) return MESSAGES.tooLong(current ? current.question.length : 0, Number(limit[1]));
+    if (/must not be empty/.test(message)) return MESSAGES.empty;
+    if (/no_index|no snapshot|rag ingest/.test(message)) {
+      return `아직 노트가 색인되지 않았습니다. / The notes are not indexed yet. (${message})`;
+    }
+    return `오류 / Error: ${message}`;
   }
 
   function reset() {
@@ -40,6 +87,8 @@
     answerText.replaceChildren();
     answerText.classList.add("streaming");
     meta.textContent = "";
+    understood.hidden = true;
+    feedback.hidden = true;
     citations = new Map();
     sentences = [];
   }
@@ -74,7 +123,7 @@
     if (open) { panel.hidden = true; return; }
     panel.dataset.n = String(n);
     panel.querySelector(".quote-n").textContent = `[${n}]`;
-    panel.querySelector(".quote-doc").textContent = c.doc;
+    panel.querySelector(".quote-doc").textContent = c.title && c.title !== c.doc ? `${c.title} (${c.doc})` : c.doc;
     panel.querySelector(".quote-section").textContent = c.section || "—";
     panel.querySelector(".quote-page").textContent = c.page == null ? "—" : String(c.page);
     const box = panel.querySelector(".quote-text");
@@ -120,8 +169,10 @@
     for (const c of list) {
       const li = el("li");
       li.append(citeButton(c.n));
-      const where = [c.doc, c.section, c.page == null ? null : `p. ${c.page}`].filter(Boolean).join(" · ");
-      li.append(el("span", "source-where", ` ${where}`));
+      li.append(el("span", "source-title", ` ${c.title || c.doc}`));
+      const where = [c.section, c.page == null ? null : `p. ${c.page}`].filter(Boolean).join(" · ");
+      if (where) li.append(el("span", "source-where", ` · ${where}`));
+      if (c.title && c.title !== c.doc) li.append(el("span", "source-file", ` (${c.doc})`));
       sourceList.append(li);
     }
     sources.hidden = list.length === 0;
@@ -141,8 +192,100 @@
       renderSources(answer.citations);
     }
     result.lang = answer.lang || "ko";
+    const rewritten = answer.debug && answer.debug.understood_as;
+    if (rewritten) {
+      understood.replaceChildren(el("span", "understood-label", "이렇게 이해했어요 / Understood as: "),
+        el("q", "", rewritten));
+      understood.hidden = false;
+    }
+    meta.textContent = describe(answer);
+    current.answer = answer;
+    showFeedback();
+  }
+
+  // A line a student can read: where the answer came from and how long it took.
+  function describe(answer) {
     const ms = answer.timings_ms && answer.timings_ms.total;
-    meta.textContent = `${answer.generator}${ms ? ` · ${Math.round(ms)} ms` : ""}`;
+    const time = ms ? ` · ${(ms / 1000).toFixed(ms < 10000 ? 1 : 0)}초 / ${(ms / 1000).toFixed(ms < 10000 ? 1 : 0)} s` : "";
+    if (answer.refused) return `노트에서 답을 찾지 못했습니다 / Not found in the notes${time}`;
+    const how = answer.generator === "extractive"
+      ? "노트의 문장을 그대로 인용한 답 / Quoted from the notes"
+      : "AI 모델이 노트를 바탕으로 쓴 답 / Written by an AI model from the notes";
+    const n = answer.citations.length;
+    return `${how} · 출처 ${n}개 / ${n} source${n === 1 ? "" : "s"}${time}`;
+  }
+
+  function showFeedback() {
+    feedback.hidden = false;
+    feedbackForm.hidden = true;
+    feedbackStatus.textContent = "";
+    for (const b of feedback.querySelectorAll(".feedback-button")) {
+      b.disabled = false;
+      b.setAttribute("aria-pressed", "false");
+    }
+    $("#feedback-comment").value = "";
+  }
+
+  async function sendFeedback(verdict, comment) {
+    if (!current || !current.answer) return;
+    const a = current.answer;
+    const body = {
+      verdict, question: current.question, answer: a.answer, refused: a.refused,
+      understood_as: (a.debug && a.debug.understood_as) || null,
+      sources: a.citations.map((c) => ({ n: c.n, doc: c.doc, title: c.title, section: c.section, page: c.page,
+        start: c.start, end: c.end })),
+      snapshot: current.snapshot || null,
+    };
+    if (comment) body.comment = comment;
+    feedbackStatus.textContent = "보내는 중… / Sending…";
+    try {
+      const r = await fetch("/feedback", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      });
+      if (r.ok) {
+        feedbackStatus.textContent = "고맙습니다! 의견이 저장되었습니다. / Thank you! Your feedback was saved.";
+        for (const b of feedback.querySelectorAll(".feedback-button")) b.disabled = true;
+        $(verdict === "wrong" ? "#feedback-wrong" : "#feedback-helpful").setAttribute("aria-pressed", "true");
+        feedbackForm.hidden = true;
+      } else if (r.status === 429) {
+        feedbackStatus.textContent = "잠시 후 다시 보내 주세요. / Too many at once: please try again in a minute.";
+      } else {
+        let message = `HTTP ${r.status}`;
+        try { message = (await r.json()).error.message; } catch (_) { /* keep the status */ }
+        feedbackStatus.textContent = `보내지 못했습니다 / Not sent: ${message}`;
+      }
+    } catch (err) {
+      feedbackStatus.textContent = `연결 오류 / Connection error: ${err.message}`;
+    }
+  }
+
+  // The turn on screen moves into the thread when the next question is asked.
+  function archiveCurrent() {
+    if (!current || !current.answer) return;
+    const a = current.answer;
+    const turn = { question: current.question, answer: a.answer,
+      understood_as: (a.debug && a.debug.understood_as) || null };
+    thread.push(turn);
+    const li = el("li", "turn");
+    li.append(el("p", "turn-q", turn.question));
+    if (turn.understood_as) li.append(el("p", "turn-understood", `→ ${turn.understood_as}`));
+    const text = a.answer.replace(CITE, "").replace(/\s+/g, " ").trim();
+    li.append(el("p", "turn-a", text.length > 280 ? `${text.slice(0, 280)}…` : text));
+    threadList.append(li);
+    threadBox.hidden = false;
+  }
+
+  function newConversation() {
+    if (controller) controller.abort();
+    thread = [];
+    current = null;
+    threadList.replaceChildren();
+    threadBox.hidden = true;
+    result.hidden = true;
+    showFormMessage("");
+    question.value = "";
+    updateCount();
+    question.focus();
   }
 
   // On a phone the answer starts below the fold: scroll it up once it begins to arrive.
@@ -156,6 +299,7 @@
     answerText.classList.remove("streaming");
     errorBox.textContent = message;
     errorBox.hidden = false;
+    feedback.hidden = true;
   }
 
   // Server-Sent Events over a POST response: frames end with a blank line.
@@ -186,7 +330,10 @@
   async function ask(q) {
     if (controller) controller.abort();
     controller = new AbortController();
+    archiveCurrent();
+    current = { question: q, answer: null, snapshot: null };
     reset();
+    asked.textContent = q;
     askButton.disabled = true;
     status.textContent = "답을 찾는 중… / Searching the notes…";
     let answered = false;
@@ -194,13 +341,14 @@
       const response = await fetch("/ask/stream", {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-        body: JSON.stringify({ question: q }),
+        body: JSON.stringify({ question: q, history: thread.slice(-HISTORY_TURNS) }),
         signal: controller.signal,
       });
+      current.snapshot = response.headers.get("X-Snapshot-Id");
       if (!response.ok) {
         let message = `HTTP ${response.status}`;
         try { message = (await response.json()).error.message; } catch (_) { /* keep the status */ }
-        fail(message);
+        fail(friendly(message));
         return;
       }
       await readEvents(response, (event, data) => {
@@ -209,7 +357,7 @@
           answerText.append(document.createTextNode(data.text));
         }
         else if (event === "answer") { answered = true; finish(data); }
-        else if (event === "error") fail(data.error.message);
+        else if (event === "error") fail(friendly(data.error.message));
       });
       if (!answered && errorBox.hidden) fail("응답이 중간에 끊겼습니다. / The answer was cut off.");
     } catch (err) {
@@ -223,8 +371,22 @@
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const q = question.value.trim();
-    if (q) ask(q);
+    if (!q) { showFormMessage(MESSAGES.empty); question.focus(); return; }
+    if (question.value.length > maxChars()) { showFormMessage(MESSAGES.tooLong(question.value.length)); return; }
+    showFormMessage("");
+    question.value = "";
+    updateCount();
+    ask(q);
   });
+  question.addEventListener("input", updateCount);
+  updateCount();
+  $("#new-conversation").addEventListener("click", newConversation);
+  $("#feedback-helpful").addEventListener("click", () => sendFeedback("helpful"));
+  $("#feedback-wrong").addEventListener("click", () => {
+    feedbackForm.hidden = false;
+    $("#feedback-comment").focus();
+  });
+  $("#feedback-send").addEventListener("click", () => sendFeedback("wrong", $("#feedback-comment").value.trim()));
   question.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();

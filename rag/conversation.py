@@ -1,0 +1,145 @@
+"""Follow-up questions resolved against the conversation before retrieval.
+
+A follow-up ("How was it pre-trained?", "그럼 그 두 번째 것은 무슨 일을 해?") cannot be searched
+alone: the notes would be searched for "it" or "the second one". It is rewritten as a
+standalone question first, and the rewrite is what retrieval and the reader see.
+
+With an LLM this is the usual condense step (the model rewrites the follow-up in its own chat
+template; a rewrite that drops the follow-up's own words is not trusted). Without one, or when
+the LLM's rewrite is rejected, the follow-up is resolved by the kind of reference it makes,
+found from Kiwi's part-of-speech tags rather than from a list of trigger phrases
+(``rag.references``):
+
+- an ordinal ("두 번째", "the second one", "마지막") points into the list the previous answer
+  gave: coordinated noun phrases ("A와 B", "A, B and C") or bulleted / numbered lines;
+- an anaphor (a demonstrative pronoun, tag NP, or determiner, tag MM: 그것, 이, 그 모델; in
+  English the personal and demonstrative pronouns) stands for the previous turn's focus;
+- a question with no subject of its own (no name, acronym or number, and at most one common
+  noun: "장점은 뭐야?") is about the previous focus.
+
+The focus of a turn is the first name (NNP, Latin word or acronym) of its resolved question,
+else its first common-noun phrase. Only the last turn is looked at (earlier turns through the
+chain of rewrites), so a new topic starts a new focus.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from rag.korean import detect_lang
+from rag.references import (
+    LAST, MARKS, answer_lists, attach_focus, content_words, find_ordinal, focus_of, has_own_subject, join_item,
+    replace_anaphors,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_TURNS = 4  # turns of history looked at (the chain of rewrites)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange: the question as asked, the answer given, and (when known) how the
+    question was understood."""
+
+    question: str
+    answer: str = ""
+    understood_as: str | None = None
+
+
+@dataclass
+class Resolution:
+    text: str  # the standalone question retrieval uses
+    original: str
+    method: str = "none"  # none | rules | llm
+    reference: str | None = None  # ordinal | anaphor | no_subject
+    focus: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rewritten(self) -> bool:
+        return self.text != self.original
+
+    def debug(self) -> dict[str, object]:
+        return {"understood_as": self.text if self.rewritten else None,
+                "follow_up": {"method": self.method, "reference": self.reference, "focus": self.focus,
+                              **({"notes": self.notes} if self.notes else {})}}
+
+
+Condense = Callable[[list[dict[str, str]]], str]
+
+CONDENSE_PROMPT = (
+    "Rewrite the user's last question so that it can be understood without the conversation: replace "
+    "pronouns and references such as 'it', 'the second one', '그것' or '두 번째 것' with what they refer to. "
+    "Keep the question's language and wording otherwise. Reply with the rewritten question only.")
+
+
+class FollowUpResolver:
+    """``resolve(question, history)``; ``condense`` is an LLM call (messages -> text), or None."""
+
+    def __init__(self, condense: Condense | None = None) -> None:
+        self.condense = condense
+
+    def resolve(self, question: str, history: Sequence[Turn]) -> Resolution:
+        history = list(history)[-MAX_TURNS:]
+        if not history:
+            return Resolution(question, question)
+        if self.condense is not None:
+            rewrite = self._condense(question, history)
+            if rewrite is not None:
+                return Resolution(rewrite, question, "llm")
+            by_rules = resolve_by_rules(question, history)
+            by_rules.notes.append("the LLM's rewrite dropped the question's own words; resolved by rules")
+            return by_rules
+        return resolve_by_rules(question, history)
+
+    def _condense(self, question: str, history: list[Turn]) -> str | None:
+        lines = []
+        for t in history:
+            lines += [f"User: {t.question}", f"Assistant: {MARKS.sub('', t.answer)[:600]}"]
+        messages = [{"role": "system", "content": CONDENSE_PROMPT},
+                    {"role": "user", "content": "\n".join(lines) + f"\n\nLast question: {question}\nRewritten question:"}]
+        try:
+            text = self.condense(messages)
+        except Exception as exc:  # a failed rewrite must not fail the answer
+            log.warning("condense step failed (%s); resolving by rules", exc)
+            return None
+        text = (text or "").strip().strip('"\'“”').splitlines()[0].strip() if (text or "").strip() else ""
+        own = {w for w in content_words(question)}
+        kept = sum(1 for w in own if w in text)
+        if not text or len(text) > 3 * len(question) + 200 or (own and kept < len(own) / 2):
+            return None
+        return text
+
+
+def resolve_by_rules(question: str, history: list[Turn]) -> Resolution:
+    prev = history[-1]
+    if prev.understood_as:
+        prev_question = prev.understood_as
+    elif len(history) > 1:  # the previous question may itself have been a follow-up
+        prev_question = resolve_by_rules(prev.question, history[:-1]).text
+    else:
+        prev_question = prev.question
+    focus = focus_of(prev_question)
+    lang = detect_lang(question)
+    found = find_ordinal(question, lang)
+    if found is not None:
+        n, (a, b) = found
+        # the most recent list long enough for the ordinal ("the last one": the most recent list)
+        lists = [items for items in answer_lists(prev.answer) if n == LAST or len(items) >= n]
+        if lists:
+            items = lists[-1]
+            item = items[-1] if n == LAST else items[n - 1]
+            text = join_item(question[:a], item, question[b:], lang)
+            return Resolution(text, question, "rules", "ordinal", item)
+    if focus is None or focus.lower() in question.lower():
+        return Resolution(question, question, "rules", None, focus)
+    replaced = replace_anaphors(question, focus, lang)
+    if replaced != question:
+        return Resolution(replaced, question, "rules", "anaphor", focus)
+    if not has_own_subject(question, lang):
+        return Resolution(attach_focus(question, focus, lang), question, "rules", "no_subject", focus)
+    return Resolution(question, question, "rules", None, focus)
+
+
