@@ -79,7 +79,7 @@ def load_pdf(data: bytes) -> PdfText:
     warnings: list[str] = []
     unmapped = [n for n, t in enumerate(texts, start=1) if unmapped_share(t) > UNMAPPED_SHARE]
     with_text = sum(1 for t in texts if t.strip())
-    if unmapped and len(unmapped) * 2 >= with_text:
+    if unmapped and len(unmapped) * 2 > with_text:  # most pages: the document fails
         raise BadDocument(f"{NO_TEXT_LAYER}: {len(unmapped)} of {len(texts)} pages give unmapped glyphs "
                           "(a font without a ToUnicode map); the text cannot be read without OCR")
     if unmapped:

@@ -145,12 +145,12 @@ class Chunker:
             if len(seg.strip()) < MIN_CHUNK_CHARS:
                 continue
             first = seg_start + len(seg) - len(seg.lstrip())  # where its text starts: a heading may
-            section = _section_at(headings, heading_starts, first)  # follow the blank line the segment
-            page = _page_at(doc, page_starts, first)  # starts with
+            page = _page_at(doc, page_starts, first)  # follow the blank line the segment starts with
             for start, piece in self._pieces(seg):
                 a = seg_start + start
                 if len(piece.strip()) < MIN_CHUNK_CHARS:
                     continue
+                section = _section_of(headings, heading_starts, a, a + len(piece))
                 chunks.append(Chunk(doc=doc.doc_id, start=a, end=a + len(piece), text=piece, section=section, page=page))
         return chunks
 
@@ -228,9 +228,20 @@ def _title_line(text: str, pos: int) -> str | None:
     return None
 
 
-def _section_at(headings: list[Heading], starts: list[int], pos: int) -> str | None:
-    i = bisect.bisect_right(starts, pos) - 1
-    return headings[i].title if i >= 0 else None
+def _section_of(headings: list[Heading], starts: list[int], a: int, b: int) -> str | None:
+    """The section of the chunk ``[a, b)``: the heading whose part of the text covers most of it.
+    Short sections are merged into one chunk, so a chunk may hold the end of one section (or a
+    heading with no text of its own) and most of the next: its sentences belong to the latter."""
+    i = bisect.bisect_right(starts, a) - 1
+    best, best_len = (headings[i].title if i >= 0 else None), -1
+    while True:
+        lo = max(a, starts[i]) if i >= 0 else a
+        hi = min(b, starts[i + 1]) if i + 1 < len(starts) else b
+        if hi - lo > best_len:
+            best, best_len = (headings[i].title if i >= 0 else None), hi - lo
+        i += 1
+        if i >= len(starts) or starts[i] >= b:
+            return best
 
 
 def _page_at(doc: LoadedDocument, starts: list[int], pos: int) -> int | None:
