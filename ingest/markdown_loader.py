@@ -8,6 +8,7 @@ long tables get their header row repeated before each group of rows.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -15,6 +16,9 @@ from markdown_it import MarkdownIt
 from ingest.loaders import Heading
 
 _PARSER = MarkdownIt("commonmark").enable("table")
+# YAML front matter (Jekyll, Hugo, Obsidian): metadata, not text; its closing "---" would
+# otherwise make the line above it a setext heading.
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(---|\.\.\.)[ \t]*(\n|\Z)", re.S)
 
 
 def _plain(inline: Any) -> str:
@@ -31,6 +35,9 @@ def markdown_layout(source: str, chunk_chars: int) -> tuple[str, tuple[Heading, 
     rows that fit it, each group led by the header and delimiter rows and separated by a blank
     line. ``breaks``: offsets where code blocks and table groups start and end.
     """
+    front = _FRONT_MATTER.match(source)
+    if front:
+        source = source[front.end():]
     tokens = _PARSER.parse(source)
     lines = source.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):

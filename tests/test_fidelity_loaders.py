@@ -266,3 +266,10 @@ def test_running_lines_rule_keeps_mid_page_lines() -> None:
     pages = [(0, first_end), (first_end + 2, len(text))]
     dropped = {text[a:b].strip() for a, b in cleaning.running_lines_spans(text, pages)}
     assert dropped == {"Header", "7", "8"}
+
+
+def test_markdown_front_matter_is_not_text_or_a_heading() -> None:
+    md = "---\ntitle: 드롭아웃\ntags: [정규화]\n---\n# 드롭아웃 정리\n\n드롭아웃은 뉴런을 무작위로 끈다.\n"
+    doc = load_bytes("d.md", md.encode(), "md")
+    assert [h.title for h in doc.headings or ()] == ["드롭아웃 정리"]
+    assert doc.text.startswith("# 드롭아웃 정리") and "tags:" not in doc.text
