@@ -92,6 +92,8 @@ def ingest(
         return
     for failure in summary.failed:
         typer.echo(f"failed: {failure['path']}: {failure['error']}", err=True)
+    for warning in summary.warnings:
+        typer.echo(f"warning: {warning['path']}: {warning['warning']}", err=True)
     if as_json:
         _print_json(summary.to_dict())
     else:

@@ -17,7 +17,8 @@ import uuid
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Callable
 
-from ingest.loaders import doc_type, load_bytes
+from ingest.loaders import doc_type, find_file, load_bytes
+from ingest.normalize import normalize_id
 from ingest.pipeline import Ingestor, IngestSummary
 from rag.errors import BadDocument, Conflict, InvalidInput, NotFound, TooLarge
 from rag.live import LiveSnapshot
@@ -86,12 +87,12 @@ class DocumentService:
 
     # ---- writing -------------------------------------------------------------------------
     def add(self, filename: str | None, stream: BinaryIO) -> dict[str, Any]:
-        doc_id = upload_name(filename)
+        doc_id = normalize_id(upload_name(filename))
         data = self._validated(doc_id, stream)
         path = self.notes_dir / doc_id
 
         def change() -> Undo:
-            if path.exists() or doc_id in self._indexed():
+            if path.exists() or find_file(self.notes_dir, doc_id) or doc_id in self._indexed():
                 raise Conflict(f"document {doc_id!r} already exists; use PUT /documents/{doc_id} to replace it")
             _write_atomic(path, data)
             return lambda: path.unlink(missing_ok=True)
@@ -99,6 +100,7 @@ class DocumentService:
         return self._apply(doc_id, change)
 
     def replace(self, doc_id: str, stream: BinaryIO) -> dict[str, Any]:
+        doc_id = normalize_id(doc_id)
         path = self._path_of(doc_id)
         if not path.is_file() and doc_id not in self._indexed():
             raise NotFound(f"unknown document {doc_id!r}; use POST /documents to add it")
@@ -112,6 +114,7 @@ class DocumentService:
         return self._apply(doc_id, change)
 
     def delete(self, doc_id: str) -> dict[str, Any]:
+        doc_id = normalize_id(doc_id)
         path = self._path_of(doc_id)
         indexed = self._indexed()
         if not path.is_file() and doc_id not in indexed:
@@ -157,7 +160,7 @@ class DocumentService:
         path = self.notes_dir / pure
         if not path.resolve().is_relative_to(self.notes_dir.resolve()):
             raise InvalidInput(f"id: {doc_id!r} is not a document id")
-        return path
+        return find_file(self.notes_dir, doc_id) or path  # the file may be named in NFD (macOS)
 
     def _apply(self, doc_id: str | None, change: Callable[[], Undo]) -> dict[str, Any]:
         """Apply ``change`` under the ingest's writer lock, then sync; undo it on failure."""

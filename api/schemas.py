@@ -173,6 +173,7 @@ class IngestSummaryOut(BaseModel):
     removed: int
     unchanged: int
     failed: list[dict[str, str]]
+    warnings: list[dict[str, str]] = Field([], description="Parts of documents left out, with the reason")
     chunks: int
     embedded: int
     snapshot: str | None

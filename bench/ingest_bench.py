@@ -1,7 +1,8 @@
 """Ingest speed: full build of the notes, a no-change re-run, one file changed, and throughput
-on synthetic corpora (resampled note sentences) of 1k, 10k and 100k chunks.
+on synthetic corpora (resampled note sentences) of 1k, 10k and 100k chunks, and ingest time
+against the number of lines of one note (bench.lines_bench: 10k, 40k, 160k lines).
 
-    python -m bench.ingest_bench [--sizes 1000,10000] [--runs 5]
+    python -m bench.ingest_bench [--sizes 1000,10000] [--runs 5] [--lines 10000,40000,160000]
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from bench.common import (NOTES, SIZES, clear_text_caches, log, repeat, settings_for, synthetic_index, work_dir,
                           write_result)
+from bench.lines_bench import LINES, line_rows
 from ingest.pipeline import Ingestor
 
 
@@ -73,10 +75,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="synthetic sizes in chunks ('' for none)")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--lines", default=",".join(map(str, LINES)), help="one-note sizes in lines ('' for none)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     work = work_dir()
-    result = {"runs": args.runs, "notes": notes_runs(work, args.runs), "synthetic": throughput(work, sizes)}
+    result = {"runs": args.runs, "notes": notes_runs(work, args.runs), "synthetic": throughput(work, sizes),
+              "lines": line_rows([int(s) for s in args.lines.split(",") if s.strip()], work)}
     write_result("ingest", result)
     return result
 

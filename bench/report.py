@@ -80,6 +80,13 @@ def _ingest_tables(ingest: dict[str, Any]) -> list[str]:
     for size, r in ingest.get("synthetic", {}).items():
         stages = ", ".join(f"{k} {v}" for k, v in (r.get("stages_s") or {}).items())
         out.append(f"| {r['chunks']:,} | {r['mb']} | {r['seconds']} | {r['chunks_per_s']} | {r['mb_per_s']} | {stages} |")
+    if ingest.get("lines"):
+        out += ["", "One note of short lines (a word list; full ingest into a fresh index; linear growth shows as a "
+                "steady time per 1,000 lines):", "",
+                "| Lines | MB | ingest s | ms / 1k lines | load+split s | x vs previous |", "|---|---|---|---|---|---|"]
+        for r in ingest["lines"]:
+            out.append(f"| {r['lines']:,} | {r['mb']} | {r.get('ingest_s', '-')} | {r.get('ingest_ms_per_1k_lines', '-')} | "
+                       f"{r['load_split_s']} | {r.get('growth_vs_previous', '-')} |")
     return out + [""]
 
 

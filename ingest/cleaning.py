@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Iterable
+from typing import Iterable, Sequence
 
 # Bumped whenever the rules change, so a re-ingest rebuilds chunks.
 VERSION = 2
@@ -69,4 +69,42 @@ def boilerplate_spans(text: str, repeated: set[str] | frozenset[str] = frozenset
                 spans[-1] = (spans[-1][0], b)
             else:
                 spans.append((a, b))
+    return spans
+
+
+# ---- Running headers and footers of paged documents (PDF) --------------------------------------
+# Lines at a page's top and bottom edges (this many non-blank lines each) where running heads,
+# footers and folios sit.
+EDGE_LINES = 3
+RUNNING_MAX_CHARS = 80  # a running head is a title or a name, never a paragraph
+_DIGITS = re.compile(r"\d+")
+# A folio on its own line: "7", "- 7 -", "(7)", "p. 7", "Page 7 of 12", "7 / 12", "7쪽", "7 페이지".
+_FOLIO = re.compile(r"^[-–—(\[\s]*(page|pg\.|p\.)?\s*\d{1,4}\s*((/|of)\s*\d{1,4})?\s*(쪽|페이지|면)?[-–—)\]\s]*$", re.I)
+
+
+def running_lines_spans(text: str, pages: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans ``[start, end)`` of a paged document's running headers, footers and page numbers.
+
+    ``pages``: each page's ``(start, end)`` in ``text``. A line among a page's first or last
+    EDGE_LINES non-blank lines (of at most RUNNING_MAX_CHARS) is left out when, with its digits ignored (a running footer that
+    carries the page number), it sits on the edges of more than half the pages (at least two),
+    or when it is a page number alone. Lines in the middle of a page are never touched. One pass
+    over the lines: linear in the text.
+    """
+    edges: list[list[tuple[int, int, str, str]]] = []
+    for start, end in pages:
+        lines, pos = [], start
+        for raw in text[start:end].splitlines(keepends=True):
+            if raw.strip():
+                s = " ".join(raw.split())
+                lines.append((pos, pos + len(raw), s, _DIGITS.sub("#", s)))
+            pos += len(raw)
+        edge = lines if len(lines) <= 2 * EDGE_LINES else lines[:EDGE_LINES] + lines[-EDGE_LINES:]
+        edges.append(edge)
+    counts: Counter[str] = Counter()
+    for edge in edges:
+        counts.update({key for _, _, s, key in edge if len(s) <= RUNNING_MAX_CHARS})
+    need = max(2, len(pages) // 2 + 1)
+    spans = sorted((a, b) for edge in edges for a, b, s, key in edge
+                   if len(s) <= RUNNING_MAX_CHARS and (counts[key] >= need or _FOLIO.match(s)))
     return spans

@@ -1,40 +1,18 @@
 """Loading documents as text with page spans, keeping offsets meaningful for citations."""
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import hashlib
-import io
-import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ContextManager
 
 from rag.errors import BadDocument, UnsupportedType
 
 from ingest.encoding import decode_text
+from ingest.normalize import normalize_id, normalize_text
 
 SUPPORTED = {".txt": "txt", ".md": "md", ".markdown": "md", ".pdf": "pdf", ".html": "html", ".htm": "html"}
 PAGE_SEPARATOR = "\n\n"
-
-# A PDF is small on disk but its streams may inflate to gigabytes (a "PDF bomb"): bound what one
-# stream may decompress to and how much work parsing it may take, then the text a page and a
-# document may yield, and the time a whole document may take to read.
-PDF_LIMITS = {
-    "maximum_declared_stream_length": 16 * 2**20,
-    "zlib_maximum_output_length": 16 * 2**20,
-    "lzw_maximum_output_length": 16 * 2**20,
-    "run_length_maximum_output_length": 16 * 2**20,
-    "brotli_maximum_output_length": 16 * 2**20,
-    "array_based_stream_maximum_output_length": 16 * 2**20,
-    "stream_decoding_work_maximum_length": 32 * 2**20,
-    "stream_parsing_work_maximum_count": 300_000,
-}
-MAX_PAGE_CHARS = 1_000_000
-MAX_PDF_CHARS = 10_000_000
-MAX_PDF_SECONDS = 60.0
-TOO_LARGE = "PDF too large when decompressed"
+DEFAULT_CHUNK_CHARS = 500  # Settings.chunk_size's default
 
 # Leading bytes of formats that are never text: a file named .txt/.md/.html that starts with one
 # of these was misnamed (or is hostile), and indexing its bytes as text would be garbage.
@@ -51,8 +29,22 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Heading:
+    """A section heading: ``start`` is the offset of its line in the loaded text."""
+
+    start: int
+    title: str
+
+
+@dataclass(frozen=True)
 class LoadedDocument:
-    """A document as loaded: chunk offsets index into ``text``."""
+    """A document as loaded: chunk offsets index into ``text`` (already Unicode-normalised).
+
+    ``headings``: the format's own headings (Markdown, HTML), or None when the splitter must find
+    heading-like lines itself (plain text, PDF pages). ``breaks``: offsets where a chunk should
+    end (edges of code blocks and of table row groups). ``warnings``: what was skipped and why
+    (a PDF page without a Unicode text layer), for the ingest summary.
+    """
 
     doc_id: str
     type: str
@@ -61,6 +53,9 @@ class LoadedDocument:
     title: str
     hash: str
     size: int
+    headings: tuple[Heading, ...] | None = None
+    breaks: tuple[int, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 def doc_type(path: Path) -> str:
@@ -97,109 +92,44 @@ def check_content(data: bytes, kind: str) -> None:
         raise BadDocument(f"binary content: the file is {found}, not {kind} text (its extension does not match)")
 
 
-def _pdf_limits() -> ContextManager[object]:
-    """pypdf's resource limits, lowered for the duration of one load (pypdf 6.4+ has them)."""
-    try:
-        from pypdf import Configuration, apply_configuration
-    except ImportError:  # older pypdf: only its built-in limits and ours below apply
-        return contextlib.nullcontext()
-    known = {f.name for f in dataclasses.fields(Configuration)}
-    return apply_configuration(**{k: v for k, v in PDF_LIMITS.items() if k in known})
+def load_bytes(doc_id: str, data: bytes, kind: str, *, chunk_chars: int = DEFAULT_CHUNK_CHARS) -> LoadedDocument:
+    """Load a document from its bytes; ``kind`` is one of the SUPPORTED types.
 
+    ``chunk_chars``: the chunk size the text will be split to (a Markdown table is laid out in
+    row groups that fit one chunk, each led by the header row). The id and the text come back
+    Unicode-normalised (see ``ingest.normalize``). Raises BadDocument with the reason.
+    """
+    from ingest import html_loader, markdown_loader, pdf_loader
 
-def _load_pdf(data: bytes) -> tuple[str, tuple[Page, ...], str]:
-    with _pdf_limits():
-        return _read_pdf(data)
-
-
-def _read_pdf(data: bytes) -> tuple[str, tuple[Page, ...], str]:
-    from pypdf import PdfReader
-    from pypdf.errors import LimitReachedError, PdfReadError
-
-    started = time.monotonic()
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            try:
-                if not reader.decrypt(""):
-                    raise BadDocument("encrypted PDF: a password is needed")
-            except BadDocument:
-                raise
-            except Exception as exc:
-                raise BadDocument(f"encrypted PDF that cannot be opened: {exc}") from exc
-        parts: list[str] = []
-        pages: list[Page] = []
-        pos = 0
-        for number, page in enumerate(reader.pages, start=1):
-            page_text = (page.extract_text() or "").replace("\x00", "")
-            if len(page_text) > MAX_PAGE_CHARS:
-                raise BadDocument(f"{TOO_LARGE}: page {number} has over {MAX_PAGE_CHARS:,} characters of text")
-            if pos + len(page_text) > MAX_PDF_CHARS:
-                raise BadDocument(f"{TOO_LARGE}: over {MAX_PDF_CHARS:,} characters of text")
-            if time.monotonic() - started > MAX_PDF_SECONDS:
-                raise BadDocument(f"PDF takes too long to read (over {MAX_PDF_SECONDS:g} s by page {number})")
-            if parts:
-                pos += len(PAGE_SEPARATOR)
-            pages.append(Page(number, pos, pos + len(page_text)))
-            parts.append(page_text)
-            pos += len(page_text)
-        title = ""
-        if reader.metadata is not None and reader.metadata.title:
-            title = str(reader.metadata.title)[:80]
-    except BadDocument:
-        raise
-    except LimitReachedError as exc:
-        raise BadDocument(f"{TOO_LARGE}: {exc}") from exc
-    except MemoryError as exc:
-        raise BadDocument(f"{TOO_LARGE}: out of memory while reading it") from exc
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
-        raise BadDocument(f"corrupt PDF: {exc}") from exc
-    except Exception as exc:  # pypdf raises a wide variety on damaged files
-        raise BadDocument(f"unreadable PDF: {type(exc).__name__}: {exc}") from exc
-    text = PAGE_SEPARATOR.join(parts)
-    if not text.strip():
-        raise BadDocument("PDF has no extractable text (scanned images or empty pages)")
-    return text, tuple(pages), title
-
-
-def _load_html(data: bytes) -> tuple[str, str]:
-    from bs4 import BeautifulSoup
-
-    raw, _ = decode_text(data)
-    soup = BeautifulSoup(raw, "html.parser")
-    for tag in soup(["script", "style", "noscript", "nav", "footer", "header", "aside", "form"]):
-        tag.decompose()
-    title = soup.title.get_text(strip=True) if soup.title else ""
-    if soup.title:
-        soup.title.decompose()
-    text = re.sub(r"\n{3,}", "\n\n", soup.get_text("\n"))
-    if not text.strip():
-        raise BadDocument("HTML page has no text")
-    return text, title[:80]
-
-
-def load_bytes(doc_id: str, data: bytes, kind: str) -> LoadedDocument:
-    """Load a document from its bytes; ``kind`` is one of the SUPPORTED types."""
     if not data:
         raise BadDocument("empty document (0 bytes)")
+    doc_id = normalize_id(doc_id)
     digest = hashlib.sha256(data).hexdigest()
     check_content(data, kind)
+    headings: tuple[Heading, ...] | None = None
+    breaks: tuple[int, ...] = ()
+    warnings: tuple[str, ...] = ()
     if kind == "pdf":
-        text, pages, title = _load_pdf(data)
-    elif kind == "html":
-        text, title = _load_html(data)
-        pages = (Page(None, 0, len(text)),)
+        pdf = pdf_loader.load_pdf(data)
+        text, pages, title, warnings = pdf.text, pdf.pages, pdf.title, pdf.warnings
     else:
-        text, _ = decode_text(data)
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-        title = ""
+        raw, _ = decode_text(data)
+        raw = normalize_text(raw.replace("\r\n", "\n").replace("\r", "\n"))
+        if kind == "html":
+            text, headings, title = html_loader.html_to_text(raw)
+        elif kind == "md":
+            text, headings, breaks = markdown_loader.markdown_layout(raw, chunk_chars)
+            title = headings[0].title if headings else ""
+        else:
+            text, title = raw, ""
         pages = (Page(None, 0, len(text)),)
     if not text.strip():
         raise BadDocument("empty document (no text)")
-    return LoadedDocument(doc_id, kind, text, pages, title or _first_line_title(text), digest, len(data))
+    return LoadedDocument(doc_id, kind, text, pages, (title or _first_line_title(text))[:80], digest, len(data),
+                          headings, breaks, warnings)
 
 
-def load_document(path: Path, doc_id: str) -> LoadedDocument:
+def load_document(path: Path, doc_id: str, *, chunk_chars: int = DEFAULT_CHUNK_CHARS) -> LoadedDocument:
     kind = doc_type(path)
     try:
         data = path.read_bytes()
@@ -207,4 +137,19 @@ def load_document(path: Path, doc_id: str) -> LoadedDocument:
         raise BadDocument(f"file not found: {path}") from None
     except OSError as exc:
         raise BadDocument(f"cannot read file: {exc.strerror or exc}") from exc
-    return load_bytes(doc_id, data, kind)
+    return load_bytes(doc_id, data, kind, chunk_chars=chunk_chars)
+
+
+def find_file(directory: Path, doc_id: str) -> Path | None:
+    """The file under ``directory`` whose normalised relative path is ``doc_id`` (a name written
+    in NFD by macOS, or with full-width letters, is found by its normalised id), else None."""
+    exact = directory / doc_id
+    if exact.is_file():
+        return exact
+    parent = (directory / doc_id).parent
+    if not parent.is_dir():
+        return None
+    for path in parent.iterdir():
+        if path.is_file() and normalize_id(path.relative_to(directory).as_posix()) == doc_id:
+            return path
+    return None

@@ -25,6 +25,7 @@ from ingest.cache import EmbeddingCache, text_hash
 from ingest.embedder_choice import choose_embedder
 from ingest.loaders import SUPPORTED, LoadedDocument, load_document
 from ingest.lock import writer_lock
+from ingest.normalize import normalize_id
 from ingest.snapshot_writer import SnapshotWriter
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class IngestSummary:
     removed: int = 0
     unchanged: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)  # parts of a document left out
     chunks: int = 0
     embedded: int = 0
     snapshot: str | None = None
@@ -154,13 +156,20 @@ class Ingestor:
         paths = [directory] if directory.is_file() else scan(directory)
         base = directory.parent if directory.is_file() else directory
         docs: list[LoadedDocument] = []
+        seen: dict[str, str] = {}  # normalised id -> the file that has it
         for path in paths:
             rel = path.relative_to(base).as_posix()
             if path.suffix.lower() not in SUPPORTED:
                 summary.failed.append({"path": rel, "error": f"unknown extension {path.suffix or '(none)'!r}"})
                 continue
+            doc_id = normalize_id(rel)
+            if doc_id in seen:  # e.g. the same name in NFC and in NFD (macOS) side by side
+                summary.failed.append({"path": rel, "error": f"same name as {seen[doc_id]!r} once Unicode-normalised"})
+                continue
+            seen[doc_id] = rel
             try:
-                docs.append(load_document(path, rel))
+                docs.append(load_document(path, doc_id, chunk_chars=self.settings.chunk_size))
+                summary.warnings.extend({"path": rel, "warning": w} for w in docs[-1].warnings)
             except RagError as exc:
                 summary.failed.append({"path": rel, "error": exc.message})
             except Exception as exc:  # one unreadable file must not stop the others
@@ -172,7 +181,10 @@ class Ingestor:
         chunker = splitting.Chunker(self.settings.chunk_size, self.settings.chunk_overlap)
         chunks: list[Chunk] = []
         for d in docs:
-            chunks.extend(chunker.split(d, cleaning.boilerplate_spans(d.text, repeated)))
+            spans = cleaning.boilerplate_spans(d.text, repeated)
+            if d.type == "pdf":  # running headers, footers and page numbers: a per-page rule
+                spans += cleaning.running_lines_spans(d.text, [(p.start, p.end) for p in d.pages])
+            chunks.extend(chunker.split(d, spans))
         return [Chunk(c.doc, c.start, c.end, c.text, c.section, c.page, i) for i, c in enumerate(chunks)]
 
     def _embed(self, cache: EmbeddingCache, embedder: Embedder, inputs: list[str], hashes: list[str]) -> tuple[np.ndarray, int]:

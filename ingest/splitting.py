@@ -6,16 +6,18 @@ keeps ``start``/``end`` offsets into the document as loaded.
 """
 from __future__ import annotations
 
+import bisect
 import re
-from dataclasses import dataclass
+from typing import Sequence
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from rag.types import Chunk
 
-from ingest.loaders import LoadedDocument
+from ingest import cleaning
+from ingest.loaders import Heading, LoadedDocument
 
-VERSION = 4
+VERSION = 5
 
 SEPARATORS = [
     r"\n[ \t\u00a0]*\n",  # paragraphs
@@ -34,34 +36,57 @@ MIN_CHUNK_CHARS = 15
 MAX_HEADING_CHARS = 40
 
 
-@dataclass(frozen=True)
-class Heading:
-    start: int
-    title: str
+# Pictographs and dingbats: a line with one is decoration ("🔥 오늘의 정리 🔥"), not a heading.
+_EMOJI = re.compile("[\u2600-\u27bf\u2b00-\u2bff\ufe0f\U0001f000-\U0001faff]")
 
 
-def find_headings(text: str) -> list[Heading]:
+def heading_title(line: str) -> str | None:
+    """The title of a heading line once emoji are dropped; None when what is left is no title
+    (no letters) or is blog chrome ("공유하기", "댓글 0", ...)."""
+    title = " ".join(_EMOJI.sub(" ", line).split())
+    if not re.search(r"[^\W\d_]", title) or any(p.match(title) for p in cleaning.PATTERNS):
+        return None
+    return title
+
+
+def find_headings(text: str, blank: Sequence[tuple[int, int]] = ()) -> list[Heading]:
     """Lines that look like section headings: markdown '#', numbered titles, or short title-like
-    lines standing alone (after a blank line, or between long paragraphs)."""
+    lines standing alone (after a blank line, or between long paragraphs).
+
+    ``blank``: sorted ``[start, end)`` spans (boilerplate, running headers) whose lines count as
+    blank, so a heading under a page's running header still stands alone. One pass over the
+    lines and one back to find each line's next non-blank line: linear in the number of lines.
+    """
     lines: list[tuple[int, str]] = []
-    pos = 0
+    pos, k = 0, 0
     for raw in text.splitlines(keepends=True):
-        lines.append((pos, raw.strip().replace("\u00a0", " ")))
+        while k < len(blank) and blank[k][1] <= pos:
+            k += 1
+        hidden = k < len(blank) and blank[k][0] <= pos
+        lines.append((pos, "" if hidden else raw.strip().replace("\u00a0", " ")))
         pos += len(raw)
+    following = [""] * len(lines)  # the next non-blank line after each line
+    after = ""
+    for i in range(len(lines) - 1, -1, -1):
+        following[i] = after
+        if lines[i][1]:
+            after = lines[i][1]
     out: list[Heading] = []
     for i, (start, s) in enumerate(lines):
         if not s:
             continue
         md = _MD_HEADING.match(s)
         if md:
-            out.append(Heading(start, md.group(1).strip()))
+            title = heading_title(md.group(1))
+            if title:
+                out.append(Heading(start, title))
             continue
-        if len(s) > MAX_HEADING_CHARS or _NOT_HEADING_START.match(s) or not re.search(r"[^\W\d_]", s):
+        if len(s) > MAX_HEADING_CHARS or _NOT_HEADING_START.match(s) or _EMOJI.search(s):
             continue
-        if _SENTENCE_END.search(s):
+        if _SENTENCE_END.search(s) or heading_title(s) is None:
             continue
         prev = lines[i - 1][1] if i > 0 else ""
-        nxt = next((t for _, t in lines[i + 1 :] if t), "")
+        nxt = following[i]
         alone = not prev and bool(nxt)
         between_long = len(prev) >= 2 * len(s) + 40 and len(nxt) >= 2 * len(s) + 40
         if _NUMBERED.match(s) and (alone or len(nxt) > len(s)):
@@ -85,16 +110,34 @@ class Chunker:
         )
 
     def split(self, doc: LoadedDocument, boilerplate: list[tuple[int, int]]) -> list[Chunk]:
-        headings = [h for h in find_headings(doc.text) if not any(a <= h.start < b for a, b in boilerplate)]
+        boilerplate = _union(boilerplate)
+        starts = [a for a, _ in boilerplate]
+
+        def dropped(pos: int) -> bool:
+            i = bisect.bisect_right(starts, pos) - 1
+            return i >= 0 and pos < boilerplate[i][1]
+
+        # A loader that parsed the format (Markdown, HTML) knows its headings; plain text and PDF
+        # pages are read for heading-like lines.
+        if doc.headings is not None:
+            found = [Heading(h.start, t) for h in doc.headings if (t := heading_title(h.title))]
+        else:
+            found = find_headings(doc.text, boilerplate)
+        headings = [h for h in found if not dropped(h.start)]
         # A blog export puts site chrome between posts: a heading never carries across it, and a
         # post whose title line is too long to look like a heading is titled by that first line.
+        known = sorted(h.start for h in headings)
         for _, b in _join_blank_gaps(doc.text, boilerplate):
-            if not any(b <= h.start < b + 2 for h in headings):
+            i = bisect.bisect_left(known, b)
+            if not (i < len(known) and known[i] < b + 2):
                 title = _title_line(doc.text, b)
                 if title:
                     headings.append(Heading(b, title))
         headings.sort(key=lambda h: h.start)
-        cuts = sorted({h.start for h in headings} | {p.start for p in doc.pages} | {b for _, b in boilerplate})
+        cuts = sorted({h.start for h in headings} | {p.start for p in doc.pages} | {b for _, b in boilerplate}
+                      | set(doc.breaks))
+        heading_starts = [h.start for h in headings]
+        page_starts = [p.start for p in doc.pages]
         chunks: list[Chunk] = []
         segments = _merge_small(_segments(len(doc.text), boilerplate, cuts), {p.start for p in doc.pages}, self.chunk_size)
         for seg_start, seg_end in segments:
@@ -102,12 +145,12 @@ class Chunker:
             if len(seg.strip()) < MIN_CHUNK_CHARS:
                 continue
             first = seg_start + len(seg) - len(seg.lstrip())  # where its text starts: a heading may
-            section = _section_at(headings, first)  # follow the blank line the segment starts with
-            page = _page_at(doc, first)
+            page = _page_at(doc, page_starts, first)  # follow the blank line the segment starts with
             for start, piece in self._pieces(seg):
                 a = seg_start + start
                 if len(piece.strip()) < MIN_CHUNK_CHARS:
                     continue
+                section = _section_of(headings, heading_starts, a, a + len(piece))
                 chunks.append(Chunk(doc=doc.doc_id, start=a, end=a + len(piece), text=piece, section=section, page=page))
         return chunks
 
@@ -124,6 +167,17 @@ class Chunker:
         return out
 
 
+def _union(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans sorted, overlapping or touching ones joined (boilerplate may come from several rules)."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
 def _segments(n: int, boilerplate: list[tuple[int, int]], cuts: list[int]) -> list[tuple[int, int]]:
     """Ranges of text between boilerplate spans, further cut at headings and page starts."""
     keep: list[tuple[int, int]] = []
@@ -136,7 +190,7 @@ def _segments(n: int, boilerplate: list[tuple[int, int]], cuts: list[int]) -> li
         keep.append((pos, n))
     out: list[tuple[int, int]] = []
     for a, b in keep:
-        inner = [c for c in cuts if a < c < b]
+        inner = cuts[bisect.bisect_right(cuts, a) : bisect.bisect_left(cuts, b)]
         bounds = [a, *inner, b]
         out.extend((x, y) for x, y in zip(bounds, bounds[1:]) if y > x)
     return out
@@ -170,24 +224,31 @@ def _title_line(text: str, pos: int) -> str | None:
     rest = text[pos : pos + 400].lstrip()
     line = rest.split("\n", 1)[0].strip().replace("\u00a0", " ")
     if 2 <= len(line) <= 80 and not _SENTENCE_END.search(line) and not _NOT_HEADING_START.match(line):
-        return line
+        return heading_title(line)
     return None
 
 
-def _section_at(headings: list[Heading], pos: int) -> str | None:
-    title = None
-    for h in headings:
-        if h.start > pos:
-            break
-        title = h.title
-    return title
+def _section_of(headings: list[Heading], starts: list[int], a: int, b: int) -> str | None:
+    """The section of the chunk ``[a, b)``: the heading whose part of the text covers most of it.
+    Short sections are merged into one chunk, so a chunk may hold the end of one section (or a
+    heading with no text of its own) and most of the next: its sentences belong to the latter."""
+    i = bisect.bisect_right(starts, a) - 1
+    best, best_len = (headings[i].title if i >= 0 else None), -1
+    while True:
+        lo = max(a, starts[i]) if i >= 0 else a
+        hi = min(b, starts[i + 1]) if i + 1 < len(starts) else b
+        if hi - lo > best_len:
+            best, best_len = (headings[i].title if i >= 0 else None), hi - lo
+        i += 1
+        if i >= len(starts) or starts[i] >= b:
+            return best
 
 
-def _page_at(doc: LoadedDocument, pos: int) -> int | None:
-    for page in doc.pages:
-        if page.start <= pos <= page.end:
-            return page.number
-    return doc.pages[-1].number if doc.pages else None
+def _page_at(doc: LoadedDocument, starts: list[int], pos: int) -> int | None:
+    if not doc.pages:
+        return None
+    i = max(0, bisect.bisect_right(starts, pos) - 1)
+    return doc.pages[i].number
 
 
 def embed_input(chunk: Chunk) -> str:
