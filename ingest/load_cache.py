@@ -1,0 +1,145 @@
+"""Loaded documents cached by the file's content hash, so a write parses only what changed.
+
+A 20,000-page PDF takes minutes to parse; without this cache every later write (an upload, a
+delete, a re-index) parsed it again while holding the writer lock. The cache lives in the index
+folder's ``cache.sqlite`` (table ``loaded``), keyed by (loader fingerprint, SHA-256 of the file's
+bytes, type). The fingerprint covers the ingest package's source and the parsers' versions, so
+a change to any loader re-parses once instead of serving stale text.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import sqlite3
+import unicodedata
+import zlib
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from rag.errors import BadDocument
+
+from ingest.loaders import LoadedDocument, Page, doc_type, load_bytes
+
+log = logging.getLogger(__name__)
+PARSERS = ("pypdf", "beautifulsoup4", "charset-normalizer")
+SCHEMA = "CREATE TABLE IF NOT EXISTS loaded (fingerprint TEXT, hash TEXT, type TEXT, doc BLOB, PRIMARY KEY (fingerprint, hash, type))"
+
+
+@lru_cache(maxsize=1)
+def loader_fingerprint() -> str:
+    """SHA-256 over the ingest package's sources and the parser libraries' versions."""
+    h = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        h.update(path.relative_to(package).as_posix().encode())
+        h.update(path.read_bytes())
+    for name in PARSERS:
+        try:
+            h.update(f"{name}={metadata.version(name)}".encode())
+        except metadata.PackageNotFoundError:
+            h.update(f"{name}=-".encode())
+    return h.hexdigest()[:16]
+
+
+def text_key(text: str) -> str:
+    """SHA-256 of a document's text as loaded, NFC-normalised with all whitespace runs folded to
+    one space: two files with this key hold the same note (line endings and spacing aside)."""
+    folded = " ".join(unicodedata.normalize("NFC", text).split())
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+
+
+def _encode(doc: LoadedDocument) -> bytes:
+    fields = {k: v for k, v in dataclasses.asdict(doc).items() if k not in ("doc_id", "hash", "size")}
+    return zlib.compress(json.dumps(fields, ensure_ascii=False).encode("utf-8"), 1)
+
+
+def _decode(blob: bytes, doc_id: str, digest: str, size: int) -> LoadedDocument:
+    fields: dict[str, Any] = json.loads(zlib.decompress(blob))
+    fields["pages"] = tuple(Page(**p) for p in fields["pages"])
+    return LoadedDocument(doc_id=doc_id, hash=digest, size=size, **fields)
+
+
+class LoadCache:
+    """``load(path, doc_id)``: a :class:`LoadedDocument`, parsed only when its bytes are new.
+
+    Raises what :func:`ingest.loaders.load_bytes` raises (``BadDocument``, ``UnsupportedType``);
+    failures are not cached, so a file that failed is tried again on the next write. A damaged
+    or locked cache only costs parsing: it is then bypassed, never an ingest failure.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.hits = self.misses = 0
+        self.con: sqlite3.Connection | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.con = sqlite3.connect(path, timeout=30)
+            self.con.execute(SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("document cache %s unusable (%s): parsing every file", path, exc)
+            self.con = None
+
+    def load(self, path: Path, doc_id: str) -> LoadedDocument:
+        kind = doc_type(path)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise BadDocument(f"file not found: {path}") from None
+        except OSError as exc:
+            raise BadDocument(f"cannot read file: {exc.strerror or exc}") from exc
+        return self.load_bytes(doc_id, data, kind)
+
+    def load_bytes(self, doc_id: str, data: bytes, kind: str) -> LoadedDocument:
+        digest = hashlib.sha256(data).hexdigest()
+        key = (loader_fingerprint(), digest, kind)
+        cached = self._get(key)
+        if cached is not None:
+            try:
+                doc = _decode(cached, doc_id, digest, len(data))
+                self.hits += 1
+                return doc
+            except Exception as exc:  # written by an older shape of LoadedDocument: parse again
+                log.debug("cached %s unreadable (%s): parsing it", doc_id, exc)
+        self.misses += 1
+        doc = load_bytes(doc_id, data, kind)
+        self._put(key, doc)
+        return doc
+
+    def _get(self, key: tuple[str, str, str]) -> bytes | None:
+        if self.con is None:
+            return None
+        try:
+            row = self.con.execute("SELECT doc FROM loaded WHERE fingerprint = ? AND hash = ? AND type = ?", key).fetchone()
+        except sqlite3.Error as exc:
+            log.warning("document cache read failed (%s): parsing", exc)
+            return None
+        return row[0] if row else None
+
+    def _put(self, key: tuple[str, str, str], doc: LoadedDocument) -> None:
+        if self.con is None:
+            return
+        try:
+            with self.con:
+                self.con.execute("INSERT OR REPLACE INTO loaded VALUES (?, ?, ?, ?)", (*key, _encode(doc)))
+        except sqlite3.Error as exc:  # a full disk here only costs a re-parse next time
+            log.warning("document cache write failed (%s)", exc)
+
+    def prune(self, keep: set[str]) -> None:
+        """Forget documents whose hash is no longer in ``keep`` or whose fingerprint is stale."""
+        if self.con is None:
+            return
+        try:
+            with self.con:
+                rows = self.con.execute("SELECT fingerprint, hash FROM loaded").fetchall()
+                stale = [(f, h) for f, h in rows if f != loader_fingerprint() or h not in keep]
+                self.con.executemany("DELETE FROM loaded WHERE fingerprint = ? AND hash = ?", stale)
+        except sqlite3.Error as exc:
+            log.warning("document cache prune failed (%s)", exc)
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
