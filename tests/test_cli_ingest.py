@@ -6,13 +6,16 @@
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
 import select
 import sqlite3
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -35,9 +38,11 @@ def rag(*args: str, index: Path, notes: Path) -> subprocess.CompletedProcess[str
                           capture_output=True, text=True, timeout=300)
 
 
-def rag_in_pty(*args: str, index: Path, notes: Path, timeout: float = 300) -> tuple[int, str]:
-    """Run `rag` with stdout and stderr on a real pseudo-terminal; (exit status, everything drawn)."""
+def rag_in_pty(*args: str, index: Path, notes: Path, columns: int = 100, timeout: float = 300) -> tuple[int, str]:
+    """Run `rag` with stdout and stderr on a real pseudo-terminal of ``columns`` (0: a terminal
+    that reports no size); (exit status, everything drawn)."""
     master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, columns, 0, 0))
     proc = subprocess.Popen([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=_env(index, notes),
                             stdin=slave, stdout=slave, stderr=slave, close_fds=True)
     os.close(slave)
@@ -151,7 +156,7 @@ def test_progress_bars_on_a_terminal_only(tmp_path: Path, notes_copy: Path) -> N
         assert f"{stage}: 100%" in drawn, (stage, drawn[-2000:])
     # a later write with every chunk cached still shows its stages
     (notes_copy / "extra.md").write_text(NEW_NOTE, encoding="utf-8")
-    code, drawn = rag_in_pty("ingest", index=index, notes=notes_copy)
+    code, drawn = rag_in_pty("ingest", index=index, notes=notes_copy, columns=0)
     assert code == 0 and "splitting: 100%" in drawn and "embedding: 100%" in drawn, drawn[-2000:]
 
     (notes_copy / "extra2.md").write_text(NEW_NOTE.replace("쿼카", "웜뱃"), encoding="utf-8")
