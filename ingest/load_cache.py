@@ -1,10 +1,12 @@
-"""Loaded documents cached by the file's content hash, so a write parses only what changed.
+"""Loaded documents and their chunk boundaries, cached by the file's content hash, so a write
+parses and splits only what changed.
 
 A 20,000-page PDF takes minutes to parse; without this cache every later write (an upload, a
 delete, a re-index) parsed it again while holding the writer lock. The cache lives in the index
-folder's ``cache.sqlite`` (table ``loaded``), keyed by (loader fingerprint, SHA-256 of the file's
-bytes, type). The fingerprint covers the ingest package's source and the parsers' versions, so
-a change to any loader re-parses once instead of serving stale text.
+folder's ``cache.sqlite``: table ``loaded`` keyed by (loader fingerprint, SHA-256 of the file's
+bytes, type), table ``split`` keyed by a hash of (fingerprint, file hash, boilerplate spans,
+chunking parameters). The fingerprint covers the ingest package's source and the parsers'
+versions, so a change to any loader or splitter recomputes once instead of serving stale text.
 """
 from __future__ import annotations
 
@@ -22,11 +24,14 @@ from typing import Any
 
 from rag.errors import BadDocument
 
+from rag.types import Chunk
+
 from ingest.loaders import LoadedDocument, Page, doc_type, load_bytes
 
 log = logging.getLogger(__name__)
 PARSERS = ("pypdf", "beautifulsoup4", "charset-normalizer")
-SCHEMA = "CREATE TABLE IF NOT EXISTS loaded (fingerprint TEXT, hash TEXT, type TEXT, doc BLOB, PRIMARY KEY (fingerprint, hash, type))"
+SCHEMA = ("CREATE TABLE IF NOT EXISTS loaded (fingerprint TEXT, hash TEXT, type TEXT, doc BLOB, PRIMARY KEY (fingerprint, hash, type));"
+          "CREATE TABLE IF NOT EXISTS split (key TEXT PRIMARY KEY, hash TEXT, chunks BLOB)")
 
 
 @lru_cache(maxsize=1)
@@ -78,7 +83,7 @@ class LoadCache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.con = sqlite3.connect(path, timeout=30)
-            self.con.execute(SCHEMA)
+            self.con.executescript(SCHEMA)
         except (sqlite3.Error, OSError) as exc:
             log.warning("document cache %s unusable (%s): parsing every file", path, exc)
             self.con = None
@@ -128,8 +133,41 @@ class LoadCache:
         except sqlite3.Error as exc:  # a full disk here only costs a re-parse next time
             log.warning("document cache write failed (%s)", exc)
 
-    def prune(self, keep: set[str]) -> None:
-        """Forget documents whose hash is no longer in ``keep`` or whose fingerprint is stale."""
+    @staticmethod
+    def split_key(doc: LoadedDocument, spans: list[tuple[int, int]], params: tuple[Any, ...]) -> str:
+        """What a document's chunks depend on: its bytes, the loaders/splitter code, the
+        boilerplate spans (which depend on the rest of the corpus) and the chunking parameters."""
+        raw = json.dumps([loader_fingerprint(), doc.hash, doc.type, spans, list(params)])
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    def get_split(self, key: str, doc: LoadedDocument) -> list[Chunk] | None:
+        """The cached chunks of ``doc`` under ``key`` (texts sliced from ``doc.text``), or None."""
+        if self.con is None:
+            return None
+        try:
+            row = self.con.execute("SELECT chunks FROM split WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                return None
+            return [Chunk(doc.doc_id, a, b, doc.text[a:b], section, page)
+                    for a, b, section, page in json.loads(zlib.decompress(row[0]))]
+        except (sqlite3.Error, ValueError, TypeError, zlib.error) as exc:
+            log.debug("cached chunks of %s unreadable (%s): splitting it", doc.doc_id, exc)
+            return None
+
+    def put_split(self, key: str, doc: LoadedDocument, chunks: list[Chunk]) -> None:
+        if self.con is None:
+            return
+        rows = [(c.start, c.end, c.section, c.page) for c in chunks]
+        try:
+            with self.con:
+                self.con.execute("INSERT OR REPLACE INTO split VALUES (?, ?, ?)",
+                                 (key, doc.hash, zlib.compress(json.dumps(rows, ensure_ascii=False).encode(), 1)))
+        except sqlite3.Error as exc:
+            log.warning("chunk cache write failed (%s)", exc)
+
+    def prune(self, keep: set[str], used_splits: set[str] | None = None) -> None:
+        """Forget documents of files whose hash is not in ``keep`` or of a stale fingerprint, and
+        chunk lists whose key is not in ``used_splits`` (when given) or whose file is gone."""
         if self.con is None:
             return
         try:
@@ -137,6 +175,9 @@ class LoadCache:
                 rows = self.con.execute("SELECT fingerprint, hash FROM loaded").fetchall()
                 stale = [(f, h) for f, h in rows if f != loader_fingerprint() or h not in keep]
                 self.con.executemany("DELETE FROM loaded WHERE fingerprint = ? AND hash = ?", stale)
+                gone = [(k,) for k, h in self.con.execute("SELECT key, hash FROM split")
+                        if h not in keep or (used_splits is not None and k not in used_splits)]
+                self.con.executemany("DELETE FROM split WHERE key = ?", gone)
         except sqlite3.Error as exc:
             log.warning("document cache prune failed (%s)", exc)
 

@@ -17,30 +17,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
-
-from rag.dense_index import DenseIndex
-from rag.embedders.base import Embedder
 from rag.errors import BadDocument, Conflict, DuplicateDocument, InvalidInput, RagError
-from rag.lexical_index import LexicalIndex
 from rag.settings import Settings
 from rag.snapshot import CHUNKS_DB, read_chunks, read_current, snapshots_dir, verify_snapshot
 from rag.types import Chunk
 
 from ingest import cleaning, splitting
-from ingest.cache import EmbeddingCache, text_hash
+from ingest.build import ANALYZER, SnapshotBuilder, embed_input
 from ingest.corpus import Corpus, load_directory, scan, set_aside_duplicates
-from ingest.embedder_choice import choose_embedder
 from ingest.load_cache import LoadCache, text_key
 from ingest.loaders import LoadedDocument, doc_type
 from ingest.lock import writer_lock
 from ingest.progress import bar
-from ingest.snapshot_writer import SnapshotWriter
 
 __all__ = ["ANALYZER", "IngestSummary", "Ingestor", "embed_input", "scan"]
 log = logging.getLogger(__name__)
-ANALYZER = "kiwi-content-sentences-v4"
-TOKEN_BATCH = 64  # chunks analysed per progress-bar step
 NO_CHUNKS = ("no indexable text: every line is site boilerplate or too short to be a passage "
              f"(under {splitting.MIN_CHUNK_CHARS} characters)")
 
@@ -82,13 +73,6 @@ class IngestSummary:
             f"{len(self.failed)} failed{dups}; {self.chunks} chunks, {self.embedded} embedded with {self.embedder}; "
             f"{state} in {self.seconds:.2f}s"
         )
-
-
-def embed_input(chunk: Chunk) -> str:
-    """What is embedded and tokenised: the section title gives a passage its topic."""
-    if chunk.section and not chunk.text.startswith(chunk.section):
-        return f"{chunk.section}\n{chunk.text}"
-    return chunk.text
 
 
 def _document_row(d: LoadedDocument, chunks: int, updated: str) -> dict[str, Any]:
@@ -143,11 +127,16 @@ class Ingestor:
             if old:
                 self._abort(summary, old, {}, f"{directory}: {error}")
             return
-        corpus = self._load(directory)
+        cache = LoadCache(self.index_dir / "cache.sqlite")
+        try:
+            corpus = self._load(directory, cache)
+            set_aside_duplicates(corpus, old)
+            stage("split")  # chrome lines depend on the whole corpus: every document is split (or its cached split reused)
+            chunks, empty, used = self._split(corpus.docs, cache)
+            cache.prune({d.hash for d in corpus.docs}, used)
+        finally:
+            cache.close()
         summary.parsed = corpus.parsed
-        set_aside_duplicates(corpus, old)
-        stage("split")  # a changed doc's chrome lines depend on the others, so all are split again
-        chunks, empty = self._split(corpus.docs)
         for doc_id in empty:
             corpus.failed.append({"path": doc_id, "error": NO_CHUNKS})
         docs = [d for d in corpus.docs if d.doc_id not in empty]
@@ -175,15 +164,9 @@ class Ingestor:
                      for d in docs]
         self._publish(chunks, documents, summary, refit, stage)
 
-    def _load(self, directory: Path) -> Corpus:
-        cache = LoadCache(self.index_dir / "cache.sqlite")
-        try:
-            with bar(self.progress, len(scan(directory)), "loading", "file") as b:
-                corpus = load_directory(directory, cache, lambda: b.update(1))
-            cache.prune({d.hash for d in corpus.docs})
-            return corpus
-        finally:
-            cache.close()
+    def _load(self, directory: Path, cache: LoadCache) -> Corpus:
+        with bar(self.progress, len(scan(directory)), "loading", "file") as b:
+            return load_directory(directory, cache, lambda: b.update(1))
 
     @staticmethod
     def _raise_for(target: str | None, summary: IngestSummary) -> None:
@@ -211,20 +194,33 @@ class Ingestor:
         summary.aborted = reason
         log.error("nothing published: %s", reason)
 
-    def _split(self, docs: list[LoadedDocument]) -> tuple[list[Chunk], set[str]]:
-        """Chunks of every document (ids in order) and the ids of documents left with none."""
+    def _split(self, docs: list[LoadedDocument], cache: LoadCache) -> tuple[list[Chunk], set[str], set[str]]:
+        """Chunks of every document (ids in order), the ids of documents left with none, and the
+        chunk-cache keys used (a document's split is reused while its bytes, its boilerplate
+        spans and the chunking parameters stay the same)."""
         chrome = cleaning.chrome_lines([d.text for d in docs])
-        chunker = splitting.Chunker(self.settings.chunk_size, self.settings.chunk_overlap)
         chunks: list[Chunk] = []
         empty: set[str] = set()
+        used: set[str] = set()
         with bar(self.progress, len(docs), "splitting", "doc") as b:
             for d in docs:
-                mine = chunker.split(d, cleaning.boilerplate_spans(d.text, chrome))
+                mine = self._split_one(d, chrome, cache, used)
                 if not mine:
                     empty.add(d.doc_id)
                 chunks.extend(mine)
                 b.update(1)
-        return _numbered(chunks), empty
+        return _numbered(chunks), empty, used
+
+    def _split_one(self, doc: LoadedDocument, chrome: frozenset[str], cache: LoadCache, used: set[str]) -> list[Chunk]:
+        s = self.settings
+        spans = cleaning.boilerplate_spans(doc.text, chrome)
+        key = cache.split_key(doc, spans, (s.chunk_size, s.chunk_overlap, cleaning.VERSION, splitting.VERSION))
+        used.add(key)
+        mine = cache.get_split(key, doc)
+        if mine is None:
+            mine = splitting.Chunker(s.chunk_size, s.chunk_overlap).split(doc, spans)
+            cache.put_split(key, doc, mine)
+        return mine
 
     # ---- add one file --------------------------------------------------------------------
     def add(self, source: Path, on_stage: Callable[[str], None] | None = None) -> IngestSummary:
@@ -254,20 +250,19 @@ class Ingestor:
                                f"and run `rag ingest`")
             if live and live.get("config") != self.config():
                 raise Conflict("the index was built with other settings; run `rag ingest` first to rebuild it")
-            corpus = self._load(notes) if notes.is_dir() else Corpus()
             cache = LoadCache(self.index_dir / "cache.sqlite")
             try:
+                corpus = self._load(notes, cache) if notes.is_dir() else Corpus()
                 doc = cache.load(source, doc_id)
+                indexed = [d for d in corpus.docs if old.get(d.doc_id) == d.hash]
+                same = next((d for d in indexed if text_key(d.text) == text_key(doc.text)), None)
+                if same is not None:
+                    raise DuplicateDocument(doc_id, same.doc_id)
+                stage("split")
+                chrome = cleaning.chrome_lines([d.text for d in indexed] + [doc.text])
+                mine = self._split_one(doc, chrome, cache, set())
             finally:
                 cache.close()
-            indexed = [d for d in corpus.docs if old.get(d.doc_id) == d.hash]
-            same = next((d for d in indexed if text_key(d.text) == text_key(doc.text)), None)
-            if same is not None:
-                raise DuplicateDocument(doc_id, same.doc_id)
-            stage("split")
-            chrome = cleaning.chrome_lines([d.text for d in indexed] + [doc.text])
-            chunker = splitting.Chunker(self.settings.chunk_size, self.settings.chunk_overlap)
-            mine = chunker.split(doc, cleaning.boilerplate_spans(doc.text, chrome))
             if not mine:
                 raise BadDocument(f"{doc_id}: {NO_CHUNKS}")
             current = snapshots_dir(self.index_dir) / str(live["id"]) if live else None
@@ -285,72 +280,11 @@ class Ingestor:
         log.info(summary.line())
         return summary
 
-    # ---- shared: analyse, embed, write, publish ------------------------------------------
     def _publish(self, chunks: list[Chunk], documents: list[dict[str, Any]], summary: IngestSummary, refit: bool,
                  stage: Callable[[str], None]) -> None:
-        stage("embed")
-        cache = EmbeddingCache(self.index_dir / "cache.sqlite")
-        try:
-            inputs = [embed_input(c) for c in chunks]
-            hashes = [text_hash(t) for t in inputs]
-            sentences = self._tokens(cache, inputs, hashes)  # first: the embedder reuses the analysis
-            embedder = choose_embedder(self.settings, self.index_dir, chunks, refit=refit)
-            vectors, summary.embedded = self._embed(cache, embedder, inputs, hashes)
-        finally:
-            cache.close()
-        stage("write")
-        with bar(self.progress, 3, "writing", "step") as b:
-            dense = DenseIndex.build(vectors)
-            b.update(1)
-            lexical = LexicalIndex.build([[t for sent in chunk for t in sent] for chunk in sentences])
-            b.update(1)
-            writer = SnapshotWriter(self.index_dir, keep=self.settings.keep_snapshots)
-            snap_id = writer.write(chunks, documents, dense, lexical, embedder, {"config": self.config()}, sentences)
-            b.update(1)
-        stage("publish")
-        writer.publish(snap_id)
-        writer.prune()
-        summary.snapshot, summary.published = snap_id, True
-        summary.chunks, summary.embedder = len(chunks), embedder.id
-
-    def _embed(self, cache: EmbeddingCache, embedder: Embedder, inputs: list[str], hashes: list[str]) -> tuple[np.ndarray, int]:
-        found = cache.get_vectors(embedder.id, hashes)
-        missing = [i for i, h in enumerate(hashes) if h not in found or found[h].shape[0] != embedder.dim]
-        missing = list({hashes[i]: i for i in missing}.values())
-        batch = self.settings.embed_batch_size
-        with bar(self.progress, len(hashes), "embedding", "chunk") as b:
-            b.update(len(hashes) - len(missing))  # cached vectors count as done at once
-            for s in range(0, len(missing), batch):
-                idx = missing[s : s + batch]
-                vecs = embedder.embed_documents([inputs[i] for i in idx])
-                new = {hashes[i]: v for i, v in zip(idx, vecs)}
-                cache.put_vectors(embedder.id, new)
-                found.update(new)
-                b.update(len(idx))
-        vectors = np.stack([found[h] for h in hashes]) if hashes else np.zeros((0, embedder.dim), np.float32)
-        return vectors.astype(np.float32), len(missing)
-
-    def _tokens(self, cache: EmbeddingCache, inputs: list[str], hashes: list[str]) -> list[list[list[str]]]:
-        """Content morphemes per sentence of each chunk (cached); BM25 indexes their concatenation,
-        the query side uses the sentences to reward passages where the question's terms meet."""
-        from rag.korean import content_tokens_batch, quick_sentences
-
-        found = cache.get_tokens(ANALYZER, hashes)
-        missing = list({h: i for i, h in enumerate(hashes) if h not in found}.values())
-        with bar(self.progress, len(hashes), "analysing", "chunk") as b:
-            b.update(len(hashes) - len(missing))
-            for s in range(0, len(missing), TOKEN_BATCH):
-                part = missing[s : s + TOKEN_BATCH]
-                pieces = [quick_sentences(inputs[i]) for i in part]
-                flat = content_tokens_batch([p for ps in pieces for p in ps])
-                new, pos = {}, 0
-                for i, ps in zip(part, pieces):
-                    new[hashes[i]] = flat[pos : pos + len(ps)]
-                    pos += len(ps)
-                cache.put_tokens(ANALYZER, new)
-                found.update(new)
-                b.update(len(part))
-        return [found[h] for h in hashes]
+        built = SnapshotBuilder(self.settings, self.progress).publish(chunks, documents, self.config(), refit, stage)
+        summary.snapshot, summary.published = built.snapshot, True
+        summary.chunks, summary.embedder, summary.embedded = built.chunks, built.embedder, built.embedded
 
     def _live_meta(self) -> dict[str, Any] | None:
         """Meta of the live snapshot if it passes a quick check; a damaged one counts as absent,

@@ -14,8 +14,23 @@ import pytest
 import ingest.load_cache as load_cache
 from ingest.load_cache import LoadCache, text_key
 from ingest.pipeline import Ingestor
+from ingest.splitting import Chunker
 from rag.snapshot import SnapshotStore
 from tests.pdfs import write_text_pdf
+
+
+@pytest.fixture
+def splits(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every document the real splitter splits, by id."""
+    seen: list[str] = []
+    real = Chunker.split
+
+    def counting(self: Chunker, doc, boilerplate):  # noqa: ANN001, ANN202
+        seen.append(doc.doc_id)
+        return real(self, doc, boilerplate)
+
+    monkeypatch.setattr(Chunker, "split", counting)
+    return seen
 
 
 @pytest.fixture
@@ -32,7 +47,13 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-def test_later_writes_parse_only_what_changed(make_settings, notes_copy: Path, parses: list[str]) -> None:
+def _spans(settings) -> list[tuple]:
+    return [(c.doc, c.start, c.end, c.section, c.page, c.text)
+            for c in SnapshotStore(settings.index_dir).open_live().chunks]
+
+
+def test_later_writes_parse_only_what_changed(make_settings, notes_copy: Path, parses: list[str],
+                                              splits: list[str], tmp_path: Path) -> None:
     pages = [[f"Page {i} of the lecture book: gradient descent step {i} lowers the loss."] for i in range(1, 41)]
     write_text_pdf(notes_copy / "book.pdf", pages)
     settings = make_settings()
@@ -43,6 +64,7 @@ def test_later_writes_parse_only_what_changed(make_settings, notes_copy: Path, p
     second = Ingestor(settings, progress=False).sync()
     assert second.published and second.added == 1 and second.parsed == 1
     assert parses.count("book.pdf") == 1 and parses.count("new.md") == 1
+    assert splits.count("book.pdf") == 1 and splits.count("new.md") == 1  # the PDF's chunks were reused
     # the cached text is the text: same chunks as a parse would give
     chunks = [c for c in SnapshotStore(settings.index_dir).open_live().chunks if c.doc == "book.pdf"]
     assert {c.page for c in chunks} == set(range(1, 41)) and "gradient descent step 17" in " ".join(c.text for c in chunks)
@@ -50,6 +72,10 @@ def test_later_writes_parse_only_what_changed(make_settings, notes_copy: Path, p
     write_text_pdf(notes_copy / "book.pdf", pages[:10])  # the PDF itself changed: parsed again, once
     third = Ingestor(settings, progress=False).sync()
     assert third.updated == 1 and third.parsed == 1 and parses.count("book.pdf") == 2
+
+    fresh = make_settings(index_dir=tmp_path / "fresh-index")  # no cache: everything parsed and split
+    Ingestor(fresh, progress=False).sync()
+    assert _spans(fresh) == _spans(settings)  # the cached text and chunks are what parsing gives
 
 
 def test_failures_are_not_cached_and_a_damaged_cache_only_costs_parsing(tmp_path: Path, parses: list[str]) -> None:
