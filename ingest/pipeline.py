@@ -224,8 +224,9 @@ class Ingestor:
 
     # ---- add one file --------------------------------------------------------------------
     def add(self, source: Path, on_stage: Callable[[str], None] | None = None) -> IngestSummary:
-        """Add one file to the notes dir and the index, every other document kept exactly as the
-        live snapshot has it (its chunks are reused, not re-read from the notes dir).
+        """Add one file to the notes dir (copied there, unless it already lies in it) and to the
+        index, every other document kept exactly as the live snapshot has it (its chunks are
+        reused, not re-read from the notes dir).
 
         Raises ``InvalidInput`` (not a file), ``UnsupportedType``, ``BadDocument`` (unreadable,
         or no chunk after cleaning), ``Conflict`` (the name is taken, or the index was built
@@ -236,16 +237,19 @@ class Ingestor:
         source = Path(source)
         if not source.is_file():
             raise InvalidInput(f"{source}: not a file" if source.exists() else f"{source}: no such file")
-        doc_id = unicodedata.normalize("NFC", source.name)
         doc_type(source)
         notes = Path(self.settings.notes_dir)
+        inside = source.resolve().is_relative_to(notes.resolve())  # already in the notes dir: index it there
+        doc_id = source.resolve().relative_to(notes.resolve()).as_posix() if inside else unicodedata.normalize("NFC", source.name)
+        if any(part.startswith(".") for part in Path(doc_id).parts):
+            raise InvalidInput(f"{source}: hidden files are not documents")
         dest = notes / doc_id
         summary = IngestSummary()
         with writer_lock(self.index_dir):
             stage("load")
             live = self._live_meta()
             old: dict[str, str] = live.get("documents", {}) if live else {}
-            if doc_id in old or dest.exists():
+            if doc_id in old or (dest.exists() and not inside):
                 raise Conflict(f"{doc_id!r} already exists in {notes}; to replace it, change the file there "
                                f"and run `rag ingest`")
             if live and live.get("config") != self.config():
@@ -269,11 +273,13 @@ class Ingestor:
             kept, rows = read_chunks(current / CHUNKS_DB) if current else ([], [])  # damage raises
             now = datetime.now(timezone.utc).isoformat(timespec="seconds")
             documents = [*rows, _document_row(doc, len(mine), now)]
-            _copy_atomic(source, dest)
+            if not inside:
+                _copy_atomic(source, dest)
             try:
                 self._publish(_numbered([*kept, *mine]), documents, summary, False, stage)
             except BaseException:
-                dest.unlink(missing_ok=True)
+                if not inside:
+                    dest.unlink(missing_ok=True)
                 raise
             summary.added, summary.unchanged = 1, len(rows)
         summary.seconds = round(time.perf_counter() - started, 3)

@@ -168,3 +168,18 @@ def test_progress_bars_on_a_terminal_only(tmp_path: Path, notes_copy: Path) -> N
     piped = rag("ingest", index=index, notes=notes_copy)
     assert piped.returncode == 0 and "%|" not in piped.stderr and "\r" not in piped.stderr
     assert "1 added" in piped.stdout
+
+
+def test_add_a_file_already_in_the_notes_dir(make_settings, notes_copy: Path) -> None:
+    from ingest.pipeline import Ingestor
+    from rag.snapshot import SnapshotStore
+
+    settings = make_settings()
+    Ingestor(settings, progress=False).sync()
+    (notes_copy / "sub").mkdir()
+    (notes_copy / "sub" / "quokka.md").write_text(NEW_NOTE, encoding="utf-8")
+    (notes_copy / "001_ad38356643d53f32.txt").unlink()  # another pending change --add must not publish
+    summary = Ingestor(settings, progress=False).add(notes_copy / "sub" / "quokka.md")
+    assert (summary.added, summary.removed, summary.unchanged) == (1, 0, 5)
+    docs = {d["doc"] for d in SnapshotStore(settings.index_dir).open_live().documents}
+    assert "sub/quokka.md" in docs and "001_ad38356643d53f32.txt" in docs
