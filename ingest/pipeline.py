@@ -64,8 +64,9 @@ class IngestSummary:
         if self.aborted:
             w = self.would_have or {}
             plan = ", ".join(f"{w.get(k, 0)} {k}" for k in ("added", "updated", "removed", "unchanged"))
+            live = f"the live snapshot ({self.snapshot}) is unchanged" if self.snapshot else "there is still no index"
             return (f"ingest: nothing published: {self.aborted}; this run would have: {plan}; "
-                    f"{len(self.failed)} failed; the live snapshot ({self.snapshot}) is unchanged")
+                    f"{len(self.failed)} failed; {live}")
         state = f"published {self.snapshot}" if self.published else f"no new snapshot (live: {self.snapshot})"
         dups = f", {len(self.duplicates)} duplicate(s) skipped" if self.duplicates else ""
         return (
@@ -124,8 +125,7 @@ class Ingestor:
         if not directory.is_dir():
             error = "path does not exist" if not directory.exists() else "not a directory"
             summary.failed.append({"path": str(directory), "error": error})
-            if old:
-                self._abort(summary, old, {}, f"{directory}: {error}")
+            self._abort(summary, old, {}, f"{directory}: {error}")
             return
         cache = LoadCache(self.index_dir / "cache.sqlite")
         try:
@@ -145,11 +145,9 @@ class Ingestor:
         self._raise_for(target, summary)
         new = {d.doc_id: d.hash for d in docs}
         if not docs:
-            if old:
-                self._abort(summary, old, new, f"no document in {directory} could be indexed, and publishing "
-                            f"would remove all {len(old)} indexed documents")
-            else:
-                log.warning("nothing valid to index in %s: no snapshot published", directory)
+            reason = f"no document in {directory} could be indexed"
+            self._abort(summary, old, new, reason + (f", and publishing would remove all {len(old)} indexed "
+                                                     f"documents" if old else ""))
             return
         self._count(summary, old, new)
         if live and new == old and live.get("config") == self.config() and not refit:
