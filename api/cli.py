@@ -78,27 +78,46 @@ def _where(doc: str, title: str | None, section: str | None, page: int | None, s
 @app.command()
 def ingest(
     directory: Annotated[Optional[Path], typer.Argument(help="Directory of documents (default: RAG_NOTES_DIR)")] = None,
+    add: Annotated[Optional[Path], typer.Option("--add", metavar="FILE",
+                                                help="Add one file to the notes dir and the index; nothing else changes")] = None,
     as_json: JsonOpt = False,
     refit_embedder: Annotated[bool, typer.Option(help="Refit the offline embedder on the current notes")] = False,
 ) -> None:
-    """Sync the index with a directory of documents (txt, md, pdf, html)."""
+    """Sync the index with a directory of documents (txt, md, pdf, html), or add one file.
+
+    Exit status: 0 done; 1 some files failed, or nothing was published (the directory is missing,
+    or the run would have removed every document); 2 usage errors.
+    """
     from ingest.pipeline import Ingestor
+    from ingest.progress import on_terminal
 
     settings = _settings()
+    progress = not as_json and on_terminal()
+    if add is not None and directory is not None:
+        _fail("give either a directory or --add FILE, not both")
+    if directory is not None and directory.is_file():
+        _fail(f"{directory} is a file; `rag ingest` takes a directory of notes (default RAG_NOTES_DIR = "
+              f"{settings.notes_dir}). To add this one file and leave the other documents alone: "
+              f"rag ingest --add {directory}")
     try:
-        summary = Ingestor(settings, progress=None if not as_json else None).sync(directory, refit_embedder=refit_embedder)
+        if add is not None:
+            summary = Ingestor(settings, progress=progress).add(add)
+        else:
+            summary = Ingestor(settings, progress=progress).sync(directory, refit_embedder=refit_embedder)
     except RagError as exc:
-        _fail(exc.message)
+        _fail(exc.message, 1)
         return
     for failure in summary.failed:
         typer.echo(f"failed: {failure['path']}: {failure['error']}", err=True)
     for warning in summary.warnings:
         typer.echo(f"warning: {warning['path']}: {warning['warning']}", err=True)
+    for dup in summary.duplicates:
+        typer.echo(f"duplicate: {dup['path']} has the same text as {dup['duplicate_of']}; not indexed twice", err=True)
     if as_json:
         _print_json(summary.to_dict())
     else:
         typer.echo(summary.line())
-    if summary.failed:
+    if summary.failed or summary.aborted:
         raise typer.Exit(1)
 
 

@@ -174,7 +174,7 @@ class DocumentService:
 
         try:
             try:
-                summary = Ingestor(self.settings, progress=False).sync(prepare=prepare)
+                summary = Ingestor(self.settings, progress=False).sync(prepare=prepare, target=doc_id)
             except BaseException:
                 if undo is not None:
                     log.warning("re-index failed; undoing the change to %s", doc_id)

@@ -2,15 +2,33 @@
 
 Cleaning never edits text. It returns the spans to leave out, and the splitter ends chunks
 around them, so every chunk's offsets still index the document as loaded.
+
+Two rules decide that a line is site chrome, and neither can take a document's own content:
+
+* its shape alone: lines that only blog platforms write ("반응형", "'X' 카테고리의 다른 글",
+  share buttons, post-list rows such as "Title  (0) 2023.04.03", link-preview cards);
+* its repetition: a label-like line (short, not a sentence, not code) found in at least half of
+  the corpus's distinct documents and in at least three of them (``MIN_REPEAT_DOCS``). Copies
+  and versions of one note (documents that share most of their lines) count once, so a "v2"
+  of a note, or three drafts of it, never make the note's own lines look like chrome; and
+  when these lines would take more than half of a document's text, they are kept there.
+
+Sources: templates are the text a site repeats across many of its pages (Bar-Yossef and
+Rajagopalan, "Template detection via data mining and its applications", WWW 2002), and short
+blocks of few words are mostly boilerplate (Kohlschütter et al., "Boilerplate Detection using
+Shallow Text Features", WSDM 2010). The thresholds (half the notes and three, Jaccard 0.5 for
+versions, half a document) are ours, chosen so that one other document sharing a line is never
+enough.
 """
 from __future__ import annotations
 
+import math
 import re
-from collections import Counter
-from typing import Iterable, Sequence
+from collections import Counter, defaultdict
+from typing import Sequence
 
 # Bumped whenever the rules change, so a re-ingest rebuilds chunks.
-VERSION = 2
+VERSION = 3
 
 PATTERNS = [re.compile(p) for p in (
     r"^반응형$",
@@ -25,10 +43,22 @@ PATTERNS = [re.compile(p) for p in (
     r"^(www\.)?[\w-]+(\.[\w-]+)*\.(com|net|org|io|kr|co\.kr|dev|ai|me)(/\S*)?$",  # bare site names
     r"^(Reference|References|참고|참고\s?자료|출처)\s*:?$",
 )]
+_SHAPE = re.compile("|".join(f"(?:{p.pattern})" for p in PATTERNS))  # one match per line, not eleven
 _URL = re.compile(r"^https?://\S+$")
 _SITE = PATTERNS[9]
 # A link preview card: a URL line, then title and excerpt, closed by the site's bare name.
 CARD_MAX_LINES = 8
+
+MIN_REPEAT_DOCS = 3  # a line repeated in fewer distinct documents is never chrome by repetition
+MIN_LINE_CHARS = 6  # shorter lines ("장점", "개요") are headings two notes may well share
+MAX_LABEL_CHARS = 80
+SAME_NOTE_JACCARD = 0.5  # two documents sharing this share of their lines (Jaccard) are one note
+MAX_REPEAT_SHARE = 0.5  # repetition never takes more than this share of one document's text
+_MAX_PAIR_DF = 200  # lines in more documents than this are not versions of one note: skip pairing
+_SENTENCE_END = re.compile(r"([.?!。…]|[다요음함임됨죠까])[\"'”’)\]]*$")
+_CODE = re.compile(r"[=(){}\[\];<>`]|^(import|from|def|class|return)\s|^(>>>|\$ |#)")
+_LIST_ITEM = re.compile(r"^([-*•·▶>]|\d{1,3}[.)])\s")
+_FENCE = re.compile(r"^(```|~~~)")
 
 
 def _lines(text: str) -> list[tuple[int, int, str]]:
@@ -39,32 +69,102 @@ def _lines(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def repeated_lines(texts: Iterable[str], min_len: int = 6) -> set[str]:
-    """Lines of some length that occur in two or more documents (site chrome, footers).
+def by_shape(line: str) -> bool:
+    """Whether a stripped line is chrome by its shape alone (whatever else the corpus holds)."""
+    return _SHAPE.match(line) is not None
 
-    Short lines are exempt: two notes may well share a heading such as "장점".
+
+def label_like(line: str) -> bool:
+    """A line that could be a site's template text: short, not a sentence, not code, a heading
+    or a list item (those are a note's own structure even when several notes share them)."""
+    return (MIN_LINE_CHARS <= len(line) <= MAX_LABEL_CHARS and not _SENTENCE_END.search(line)
+            and not _CODE.search(line) and not _LIST_ITEM.match(line))
+
+
+def _candidate_lines(text: str) -> set[str]:
+    """The lines that tell documents apart (long enough, not chrome by shape alone)."""
+    return {s for s in (line.strip() for line in text.splitlines()) if len(s) >= MIN_LINE_CHARS and not by_shape(s)}
+
+
+def note_families(line_sets: Sequence[set[str]]) -> list[int]:
+    """A family number per document: copies and versions of one note share a number.
+
+    Two documents are one note when the Jaccard similarity of their line sets is at least
+    ``SAME_NOTE_JACCARD`` (union-find over those pairs; Jaccard, not containment, so a tiny
+    document holding one shared line does not join unrelated notes). O(sum of df^2) over lines
+    that occur in 2..``_MAX_PAIR_DF`` documents.
     """
-    counts: Counter[str] = Counter()
-    for text in texts:
-        counts.update({line.strip() for line in text.splitlines() if len(line.strip()) >= min_len})
-    return {line for line, n in counts.items() if n >= 2}
+    parent = list(range(len(line_sets)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    holders: dict[str, list[int]] = defaultdict(list)
+    for i, lines in enumerate(line_sets):
+        for line in lines:
+            holders[line].append(i)
+    shared: Counter[tuple[int, int]] = Counter()
+    for docs in holders.values():
+        if 2 <= len(docs) <= _MAX_PAIR_DF:
+            for a in range(len(docs)):
+                for b in range(a + 1, len(docs)):
+                    shared[(docs[a], docs[b])] += 1
+    for (a, b), n in shared.items():
+        if n >= SAME_NOTE_JACCARD * (len(line_sets[a]) + len(line_sets[b]) - n):
+            parent[find(a)] = find(b)
+    return [find(i) for i in range(len(line_sets))]
+
+
+def chrome_lines(texts: Sequence[str]) -> frozenset[str]:
+    """Label-like lines repeated across at least half of the distinct notes, and at least
+    ``MIN_REPEAT_DOCS`` of them (copies and versions of one note count once)."""
+    line_sets = [_candidate_lines(t) for t in texts]
+    families = note_families(line_sets)
+    n = len(set(families))
+    need = max(MIN_REPEAT_DOCS, math.ceil(n / 2))
+    if n < need:
+        return frozenset()
+    seen: dict[str, set[int]] = defaultdict(set)
+    for lines, family in zip(line_sets, families):
+        for line in lines:
+            if label_like(line):
+                seen[line].add(family)
+    return frozenset(line for line, fams in seen.items() if len(fams) >= need)
 
 
 def boilerplate_spans(text: str, repeated: set[str] | frozenset[str] = frozenset()) -> list[tuple[int, int]]:
-    """Character spans ``[start, end)`` of whole boilerplate lines, in order."""
+    """Character spans ``[start, end)`` of whole boilerplate lines, in order.
+
+    ``repeated`` is the corpus's :func:`chrome_lines`; inside a fenced code block only the
+    shape rules apply, and repetition is ignored for a document it would mostly erase.
+    """
     lines = _lines(text)
-    drop = [bool(s) and (s in repeated or any(p.match(s) for p in PATTERNS)) for _, _, s in lines]
+    shape = [bool(s) and by_shape(s) for _, _, s in lines]
     for i, (_, _, s) in enumerate(lines):
         if _URL.match(s):
             for j in range(i + 1, min(len(lines), i + 1 + CARD_MAX_LINES)):
                 if _SITE.match(lines[j][2]) or _URL.match(lines[j][2]):
                     if _SITE.match(lines[j][2]):
                         for m in range(i, j + 1):
-                            drop[m] = True
+                            shape[m] = True
                     break
+    rep = [False] * len(lines)
+    if repeated:
+        fenced = False
+        for i, (_, _, s) in enumerate(lines):
+            if _FENCE.match(s):
+                fenced = not fenced
+                continue
+            rep[i] = not fenced and not shape[i] and s in repeated
+        content = sum(len(s) for (_, _, s), d in zip(lines, shape) if not d)
+        if sum(len(s) for (_, _, s), d in zip(lines, rep) if d) > MAX_REPEAT_SHARE * content:
+            rep = [False] * len(lines)
     spans: list[tuple[int, int]] = []
-    for (a, b, _), d in zip(lines, drop):
-        if d:
+    for (a, b, _), d, r in zip(lines, shape, rep):
+        if d or r:
             if spans and spans[-1][1] == a:
                 spans[-1] = (spans[-1][0], b)
             else:

@@ -1,44 +1,52 @@
-"""The ingest flow: load -> clean -> split -> embed (cached) -> snapshot -> publish."""
+"""The ingest flow: load (cached) -> de-duplicate -> clean -> split -> embed (cached) -> snapshot -> publish.
+
+Two writes: :meth:`Ingestor.sync` makes the index match a notes directory; :meth:`Ingestor.add`
+adds one file and keeps every other document exactly as the live snapshot has it. Neither
+publishes a document with no chunks, a second copy of a document, or an empty index over a
+non-empty one.
+"""
 from __future__ import annotations
 
 import logging
+import shutil
 import time
+import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
-from tqdm import tqdm
-
-from rag.dense_index import DenseIndex
-from rag.embedders.base import Embedder
-from rag.errors import RagError
-from rag.lexical_index import LexicalIndex
+from rag.errors import BadDocument, Conflict, DuplicateDocument, InvalidInput, RagError
 from rag.settings import Settings
-from rag.snapshot import read_current, snapshots_dir, verify_snapshot
+from rag.snapshot import CHUNKS_DB, read_chunks, read_current, snapshots_dir, verify_snapshot
 from rag.types import Chunk
 
 from ingest import cleaning, splitting, titles
-from ingest.splitting import embed_input
-from ingest.cache import EmbeddingCache, text_hash
-from ingest.embedder_choice import choose_embedder
-from ingest.loaders import SUPPORTED, LoadedDocument, load_document
+from ingest.build import ANALYZER, SnapshotBuilder, embed_input
+from ingest.corpus import Corpus, load_directory, scan, set_aside_duplicates
+from ingest.load_cache import LoadCache, text_key
+from ingest.loaders import LoadedDocument, doc_type
 from ingest.lock import writer_lock
 from ingest.normalize import normalize_id
-from ingest.snapshot_writer import SnapshotWriter
+from ingest.progress import bar
 
+__all__ = ["ANALYZER", "IngestSummary", "Ingestor", "embed_input", "scan"]
 log = logging.getLogger(__name__)
-ANALYZER = "kiwi-sentences-v5"  # Kiwi sentence spans + content morphemes per sentence
+NO_CHUNKS = ("no indexable text: every line is site boilerplate or too short to be a passage "
+             f"(under {splitting.MIN_CHUNK_CHARS} characters)")
 
 
 @dataclass
 class IngestSummary:
+    """What a write did. When ``aborted`` names a reason nothing was published, the counts are
+    zero and ``would_have`` holds the counts the run would have published."""
+
     added: int = 0
     updated: int = 0
     removed: int = 0
     unchanged: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)
+    duplicates: list[dict[str, str]] = field(default_factory=list)
     warnings: list[dict[str, str]] = field(default_factory=list)  # parts of a document left out
     chunks: int = 0
     embedded: int = 0
@@ -46,32 +54,40 @@ class IngestSummary:
     published: bool = False
     embedder: str | None = None
     seconds: float = 0.0
+    aborted: str | None = None
+    would_have: dict[str, int] | None = None
+    parsed: int = 0  # files parsed this run (the others came from the document cache)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def line(self) -> str:
+        if self.aborted:
+            w = self.would_have or {}
+            plan = ", ".join(f"{w.get(k, 0)} {k}" for k in ("added", "updated", "removed", "unchanged"))
+            live = f"the live snapshot ({self.snapshot}) is unchanged" if self.snapshot else "there is still no index"
+            return (f"ingest: nothing published: {self.aborted}; this run would have: {plan}; "
+                    f"{len(self.failed)} failed; {live}")
         state = f"published {self.snapshot}" if self.published else f"no new snapshot (live: {self.snapshot})"
+        dups = f", {len(self.duplicates)} duplicate(s) skipped" if self.duplicates else ""
         return (
             f"ingest: {self.added} added, {self.updated} updated, {self.removed} removed, {self.unchanged} unchanged, "
-            f"{len(self.failed)} failed; {self.chunks} chunks, {self.embedded} embedded with {self.embedder}; "
+            f"{len(self.failed)} failed{dups}; {self.chunks} chunks, {self.embedded} embedded with {self.embedder}; "
             f"{state} in {self.seconds:.2f}s"
         )
 
 
-def scan(directory: Path) -> list[Path]:
-    """Every regular file below ``directory`` (hidden ones skipped), sorted for stable ids."""
-    return sorted(
-        p for p in directory.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(directory).parts)
-    )
+def _document_row(d: LoadedDocument, chunks: int, updated: str, chrome: frozenset[str]) -> dict[str, Any]:
+    return {"doc": d.doc_id, "title": titles.document_title(d, chrome), "type": d.type,
+            "pages": len(d.pages) if d.type == "pdf" else None,
+            "chunks": chunks, "hash": d.hash, "size": d.size, "updated": updated}
 
 
 class Ingestor:
     def __init__(self, settings: Settings, progress: bool | None = None) -> None:
         self.settings = settings
         self.index_dir = Path(settings.index_dir)
-        self.progress = progress  # None: tqdm decides (a bar on a terminal only)
+        self.progress = progress  # None: bars only when stdout and stderr are terminals
 
     def config(self) -> dict[str, Any]:
         s = self.settings
@@ -80,143 +96,205 @@ class Ingestor:
                 "st_model": None if s.embedder == "offline" else s.st_model,
                 "offline_dim": None if s.embedder == "st" else s.offline_dim}
 
+    # ---- sync a directory ----------------------------------------------------------------
     def sync(self, directory: Path | None = None, *, refit_embedder: bool = False,
-             on_stage: Callable[[str], None] | None = None, prepare: Callable[[], None] | None = None) -> IngestSummary:
-        """Sync the index with ``directory``. ``prepare`` runs under the writer lock before
-        anything is read: the place to change files so that no other writer interleaves."""
+             on_stage: Callable[[str], None] | None = None, prepare: Callable[[], None] | None = None,
+             target: str | None = None) -> IngestSummary:
+        """Sync the index with ``directory`` (default: the notes dir). ``prepare`` runs under the
+        writer lock before anything is read: the place to change files so that no other writer
+        interleaves. With ``target`` (a document id just written), that document's own failure
+        is raised instead of reported: ``DuplicateDocument`` (409) when it repeats another
+        document's text, ``BadDocument`` (400) when it cannot be read or leaves no chunk."""
         started = time.perf_counter()
         directory = Path(directory or self.settings.notes_dir)
         summary = IngestSummary()
         with writer_lock(self.index_dir):
             if prepare is not None:
                 prepare()
-            self._sync(directory, summary, refit_embedder, on_stage or (lambda _s: None))
+            self._sync(directory, summary, refit_embedder, on_stage or (lambda _s: None), target)
         summary.seconds = round(time.perf_counter() - started, 3)
         log.info(summary.line())
         return summary
 
-    def _sync(self, directory: Path, summary: IngestSummary, refit: bool, stage: Callable[[str], None]) -> None:
+    def _sync(self, directory: Path, summary: IngestSummary, refit: bool, stage: Callable[[str], None],
+              target: str | None) -> None:
         stage("load")
-        docs = self._load_all(directory, summary)
         live = self._live_meta()
-        old = live.get("documents", {}) if live else {}
+        old: dict[str, str] = live.get("documents", {}) if live else {}
+        if live:
+            summary.snapshot, summary.chunks = live.get("id"), int(live.get("chunks", 0))
+            summary.embedder = live["embedder"]["id"]
+        if not directory.is_dir():
+            error = "path does not exist" if not directory.exists() else "not a directory"
+            summary.failed.append({"path": str(directory), "error": error})
+            self._abort(summary, old, {}, f"{directory}: {error}")
+            return
+        cache = LoadCache(self.index_dir / "cache.sqlite", self.settings.chunk_size)
+        try:
+            corpus = self._load(directory, cache)
+            set_aside_duplicates(corpus, old)
+            stage("split")  # chrome lines depend on the whole corpus: every document is split (or its cached split reused)
+            chunks, empty, used = self._split(corpus.docs, cache)
+            cache.prune({d.hash for d in corpus.docs}, used)
+        finally:
+            cache.close()
+        summary.parsed = corpus.parsed
+        for doc_id in empty:
+            corpus.failed.append({"path": doc_id, "error": NO_CHUNKS})
+        docs = [d for d in corpus.docs if d.doc_id not in empty]
+        summary.failed.extend(corpus.failed)
+        summary.duplicates = corpus.duplicates
+        summary.warnings = corpus.warnings
+        self._raise_for(target, summary)
         new = {d.doc_id: d.hash for d in docs}
+        if not docs:
+            reason = f"no document in {directory} could be indexed"
+            self._abort(summary, old, new, reason + (f", and publishing would remove all {len(old)} indexed "
+                                                     f"documents" if old else ""))
+            return
+        self._count(summary, old, new)
+        if live and new == old and live.get("config") == self.config() and not refit:
+            return  # nothing changed: keep the live snapshot
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        previous = {d["doc"]: d for d in (self._live_chunks()[1] if live else [])}
+        counts: dict[str, int] = {}
+        for c in chunks:
+            counts[c.doc] = counts.get(c.doc, 0) + 1
+        chrome = cleaning.chrome_lines([d.text for d in docs])
+        documents = [_document_row(d, counts[d.doc_id], previous[d.doc_id]["updated"]
+                                   if d.doc_id in previous and previous[d.doc_id]["hash"] == d.hash else now, chrome)
+                     for d in docs]
+        self._publish(chunks, documents, summary, refit, stage)
+
+    def _load(self, directory: Path, cache: LoadCache) -> Corpus:
+        with bar(self.progress, len(scan(directory)), "loading", "file") as b:
+            return load_directory(directory, cache, lambda: b.update(1))
+
+    @staticmethod
+    def _raise_for(target: str | None, summary: IngestSummary) -> None:
+        if target is None:
+            return
+        for dup in summary.duplicates:
+            if dup["path"] == target:
+                raise DuplicateDocument(target, dup["duplicate_of"])
+        for failure in summary.failed:
+            if failure["path"] == target:
+                raise BadDocument(f"{target}: {failure['error']}")
+
+    @staticmethod
+    def _count(summary: IngestSummary, old: dict[str, str], new: dict[str, str]) -> None:
         summary.added = sum(1 for k in new if k not in old)
         summary.updated = sum(1 for k in new if k in old and old[k] != new[k])
         summary.unchanged = sum(1 for k in new if old.get(k) == new[k])
         summary.removed = sum(1 for k in old if k not in new)
-        summary.snapshot = live.get("id") if live else None
-        if live:
-            summary.chunks = int(live.get("chunks", 0))
-            summary.embedder = live["embedder"]["id"]
-        if not docs:
-            log.warning("nothing valid to index in %s: no snapshot published", directory)
-            return
-        if live and new == old and live.get("config") == self.config() and not refit:
-            return  # nothing changed: keep the live snapshot
-        stage("split")
-        chunks = self._split(docs)
-        stage("embed")
-        cache = EmbeddingCache(self.index_dir / "cache.sqlite")
-        try:
-            inputs = [embed_input(c) for c in chunks]
-            hashes = [text_hash(t) for t in inputs]
-            sentences = self._tokens(cache, inputs, hashes)  # first: the embedder reuses the analysis
-            embedder = choose_embedder(self.settings, self.index_dir, chunks, refit=refit)
-            vectors, summary.embedded = self._embed(cache, embedder, inputs, hashes)
-        finally:
-            cache.close()
-        stage("write")
-        dense = DenseIndex.build(vectors)
-        lexical = LexicalIndex.build([[t for sent in chunk for t in sent[2]] for chunk in sentences])
-        counts: dict[str, int] = {}
-        for c in chunks:
-            counts[c.doc] = counts.get(c.doc, 0) + 1
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        previous = {d["doc"]: d for d in (self._live_documents() if live else [])}
-        repeated = cleaning.repeated_lines(d.text for d in docs)
-        documents = [
-            {"doc": d.doc_id, "title": titles.document_title(d, repeated), "type": d.type, "pages": len(d.pages) if d.type == "pdf" else None,
-             "chunks": counts.get(d.doc_id, 0), "hash": d.hash, "size": d.size,
-             "updated": previous[d.doc_id]["updated"] if d.doc_id in previous and previous[d.doc_id]["hash"] == d.hash else now}
-            for d in docs
-        ]
-        writer = SnapshotWriter(self.index_dir, keep=self.settings.keep_snapshots)
-        snap_id = writer.write(chunks, documents, dense, lexical, embedder, {"config": self.config()}, sentences)
-        stage("publish")
-        writer.publish(snap_id)
-        writer.prune()
-        summary.snapshot, summary.published = snap_id, True
-        summary.chunks, summary.embedder = len(chunks), embedder.id
 
-    def _load_all(self, directory: Path, summary: IngestSummary) -> list[LoadedDocument]:
-        if not directory.exists():
-            summary.failed.append({"path": str(directory), "error": "path does not exist"})
-            return []
-        paths = [directory] if directory.is_file() else scan(directory)
-        base = directory.parent if directory.is_file() else directory
-        docs: list[LoadedDocument] = []
-        seen: dict[str, str] = {}  # normalised id -> the file that has it
-        for path in paths:
-            rel = path.relative_to(base).as_posix()
-            if path.suffix.lower() not in SUPPORTED:
-                summary.failed.append({"path": rel, "error": f"unknown extension {path.suffix or '(none)'!r}"})
-                continue
-            doc_id = normalize_id(rel)
-            if doc_id in seen:  # e.g. the same name in NFC and in NFD (macOS) side by side
-                summary.failed.append({"path": rel, "error": f"same name as {seen[doc_id]!r} once Unicode-normalised"})
-                continue
-            seen[doc_id] = rel
-            try:
-                docs.append(load_document(path, doc_id, chunk_chars=self.settings.chunk_size))
-                summary.warnings.extend({"path": rel, "warning": w} for w in docs[-1].warnings)
-            except RagError as exc:
-                summary.failed.append({"path": rel, "error": exc.message})
-            except Exception as exc:  # one unreadable file must not stop the others
-                summary.failed.append({"path": rel, "error": f"{type(exc).__name__}: {exc}"})
-        return docs
+    def _abort(self, summary: IngestSummary, old: dict[str, str], new: dict[str, str], reason: str) -> None:
+        plan = IngestSummary()
+        self._count(plan, old, new)
+        summary.would_have = {"added": plan.added, "updated": plan.updated, "removed": plan.removed,
+                              "unchanged": plan.unchanged}
+        summary.aborted = reason
+        log.error("nothing published: %s", reason)
 
-    def _split(self, docs: list[LoadedDocument]) -> list[Chunk]:
-        repeated = cleaning.repeated_lines(d.text for d in docs)
-        chunker = splitting.Chunker(self.settings.chunk_size, self.settings.chunk_overlap)
+    def _split(self, docs: list[LoadedDocument], cache: LoadCache) -> tuple[list[Chunk], set[str], set[str]]:
+        """Chunks of every document (ids in order), the ids of documents left with none, and the
+        chunk-cache keys used (a document's split is reused while its bytes, its boilerplate
+        spans and the chunking parameters stay the same)."""
+        chrome = cleaning.chrome_lines([d.text for d in docs])
         chunks: list[Chunk] = []
-        for d in docs:
-            spans = cleaning.boilerplate_spans(d.text, repeated)
-            if d.type == "pdf":  # running headers, footers and page numbers: a per-page rule
-                spans += cleaning.running_lines_spans(d.text, [(p.start, p.end) for p in d.pages])
-            chunks.extend(chunker.split(d, spans))
-        return [Chunk(c.doc, c.start, c.end, c.text, c.section, c.page, i) for i, c in enumerate(chunks)]
+        empty: set[str] = set()
+        used: set[str] = set()
+        with bar(self.progress, len(docs), "splitting", "doc") as b:
+            for d in docs:
+                mine = self._split_one(d, chrome, cache, used)
+                if not mine:
+                    empty.add(d.doc_id)
+                chunks.extend(mine)
+                b.update(1)
+        return _numbered(chunks), empty, used
 
-    def _embed(self, cache: EmbeddingCache, embedder: Embedder, inputs: list[str], hashes: list[str]) -> tuple[np.ndarray, int]:
-        found = cache.get_vectors(embedder.id, hashes)
-        missing = [i for i, h in enumerate(hashes) if h not in found or found[h].shape[0] != embedder.dim]
-        missing = list({hashes[i]: i for i in missing}.values())
-        batch = self.settings.embed_batch_size
-        with tqdm(total=len(missing), desc="embedding", unit="chunk", disable=None if self.progress is None else not self.progress) as bar:
-            for s in range(0, len(missing), batch):
-                idx = missing[s : s + batch]
-                vecs = embedder.embed_documents([inputs[i] for i in idx])
-                new = {hashes[i]: v for i, v in zip(idx, vecs)}
-                cache.put_vectors(embedder.id, new)
-                found.update(new)
-                bar.update(len(idx))
-        vectors = np.stack([found[h] for h in hashes]) if hashes else np.zeros((0, embedder.dim), np.float32)
-        return vectors.astype(np.float32), len(missing)
+    def _split_one(self, doc: LoadedDocument, chrome: frozenset[str], cache: LoadCache, used: set[str]) -> list[Chunk]:
+        s = self.settings
+        spans = cleaning.boilerplate_spans(doc.text, chrome)
+        if doc.type == "pdf":  # running headers, footers and page numbers: a per-page rule
+            spans += cleaning.running_lines_spans(doc.text, [(p.start, p.end) for p in doc.pages])
+        key = cache.split_key(doc, spans, (s.chunk_size, s.chunk_overlap, cleaning.VERSION, splitting.VERSION))
+        used.add(key)
+        mine = cache.get_split(key, doc)
+        if mine is None:
+            mine = splitting.Chunker(s.chunk_size, s.chunk_overlap).split(doc, spans)
+            cache.put_split(key, doc, mine)
+        return mine
 
-    def _tokens(self, cache: EmbeddingCache, inputs: list[str], hashes: list[str]) -> list[list[list[Any]]]:
-        """Sentences of each chunk's input (cached): ``[start, end, morphemes]`` with offsets
-        into the input (section title line, then the chunk text). BM25 indexes all the
-        morphemes; the query side reads the sentences (rag.sentences, rag.reader)."""
-        from rag.sentences import split_many
+    # ---- add one file --------------------------------------------------------------------
+    def add(self, source: Path, on_stage: Callable[[str], None] | None = None) -> IngestSummary:
+        """Add one file to the notes dir (copied there, unless it already lies in it) and to the
+        index, every other document kept exactly as the live snapshot has it (its chunks are
+        reused, not re-read from the notes dir).
 
-        found = cache.get_tokens(ANALYZER, hashes)
-        missing = list({h: i for i, h in enumerate(hashes) if h not in found}.values())
-        if missing:
-            split = split_many([inputs[i] for i in missing])
-            new = {hashes[i]: [[s.start, s.end, list(s.tokens)] for s in sents] for i, sents in zip(missing, split)}
-            cache.put_tokens(ANALYZER, new)
-            found.update(new)
-        return [found[h] for h in hashes]
+        Raises ``InvalidInput`` (not a file), ``UnsupportedType``, ``BadDocument`` (unreadable,
+        or no chunk after cleaning), ``Conflict`` (the name is taken, or the index was built
+        with other settings), ``DuplicateDocument`` (same text as an indexed document).
+        """
+        started = time.perf_counter()
+        stage = on_stage or (lambda _s: None)
+        source = Path(source)
+        if not source.is_file():
+            raise InvalidInput(f"{source}: not a file" if source.exists() else f"{source}: no such file")
+        doc_type(source)
+        notes = Path(self.settings.notes_dir)
+        inside = source.resolve().is_relative_to(notes.resolve())  # already in the notes dir: index it there
+        doc_id = normalize_id(source.resolve().relative_to(notes.resolve()).as_posix() if inside else source.name)
+        if any(part.startswith(".") for part in Path(doc_id).parts):
+            raise InvalidInput(f"{source}: hidden files are not documents")
+        dest = notes / doc_id
+        summary = IngestSummary()
+        with writer_lock(self.index_dir):
+            stage("load")
+            live = self._live_meta()
+            old: dict[str, str] = live.get("documents", {}) if live else {}
+            if doc_id in old or (dest.exists() and not inside):
+                raise Conflict(f"{doc_id!r} already exists in {notes}; to replace it, change the file there "
+                               f"and run `rag ingest`")
+            if live and live.get("config") != self.config():
+                raise Conflict("the index was built with other settings; run `rag ingest` first to rebuild it")
+            cache = LoadCache(self.index_dir / "cache.sqlite", self.settings.chunk_size)
+            try:
+                corpus = self._load(notes, cache) if notes.is_dir() else Corpus()
+                doc = cache.load(source, doc_id)
+                indexed = [d for d in corpus.docs if old.get(d.doc_id) == d.hash]
+                same = next((d for d in indexed if text_key(d.text) == text_key(doc.text)), None)
+                if same is not None:
+                    raise DuplicateDocument(doc_id, same.doc_id)
+                stage("split")
+                chrome = cleaning.chrome_lines([d.text for d in indexed] + [doc.text])
+                mine = self._split_one(doc, chrome, cache, set())
+            finally:
+                cache.close()
+            if not mine:
+                raise BadDocument(f"{doc_id}: {NO_CHUNKS}")
+            current = snapshots_dir(self.index_dir) / str(live["id"]) if live else None
+            kept, rows = read_chunks(current / CHUNKS_DB) if current else ([], [])  # damage raises
+            now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            documents = [*rows, _document_row(doc, len(mine), now, chrome)]
+            if not inside:
+                _copy_atomic(source, dest)
+            try:
+                self._publish(_numbered([*kept, *mine]), documents, summary, False, stage)
+            except BaseException:
+                if not inside:
+                    dest.unlink(missing_ok=True)
+                raise
+            summary.added, summary.unchanged = 1, len(rows)
+        summary.seconds = round(time.perf_counter() - started, 3)
+        log.info(summary.line())
+        return summary
+
+    def _publish(self, chunks: list[Chunk], documents: list[dict[str, Any]], summary: IngestSummary, refit: bool,
+                 stage: Callable[[str], None]) -> None:
+        built = SnapshotBuilder(self.settings, self.progress).publish(chunks, documents, self.config(), refit, stage)
+        summary.snapshot, summary.published = built.snapshot, True
+        summary.chunks, summary.embedder, summary.embedded = built.chunks, built.embedder, built.embedded
 
     def _live_meta(self) -> dict[str, Any] | None:
         """Meta of the live snapshot if it passes a quick check; a damaged one counts as absent,
@@ -230,11 +308,24 @@ class Ingestor:
             log.warning("live snapshot %s is damaged, rebuilding: %s", current, exc)
             return None
 
-    def _live_documents(self) -> list[dict[str, Any]]:
-        from rag.snapshot import CHUNKS_DB, read_chunks
-
+    def _live_chunks(self) -> tuple[list[Chunk], list[dict[str, Any]]]:
         current = read_current(self.index_dir)
         try:
-            return read_chunks(snapshots_dir(self.index_dir) / str(current) / CHUNKS_DB)[1]
+            return read_chunks(snapshots_dir(self.index_dir) / str(current) / CHUNKS_DB)
         except RagError:
-            return []
+            return [], []
+
+
+def _numbered(chunks: list[Chunk]) -> list[Chunk]:
+    return [Chunk(c.doc, c.start, c.end, c.text, c.section, c.page, i) for i, c in enumerate(chunks)]
+
+
+def _copy_atomic(source: Path, dest: Path) -> None:
+    """Copy under a hidden temporary name (an ingest scanning meanwhile skips it), then rename."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.parent / f".{dest.name}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        shutil.copyfile(source, tmp)
+        tmp.replace(dest)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -56,3 +56,16 @@ class StorageFull(RagError):
     """The disk (or quota) ran out while writing: nothing was published, the live snapshot stands."""
 
     code = "storage_full"
+
+
+class DuplicateDocument(Conflict):
+    """A document whose text (loaded, Unicode-normalised, whitespace folded) is exactly that of
+    an existing one; ``existing`` is that document's id. HTTP 409 through ``Conflict``."""
+
+    code = "duplicate_document"
+
+    def __init__(self, doc_id: str, existing: str) -> None:
+        super().__init__(f"{doc_id!r} has the same text as the existing document {existing!r}; "
+                         f"it was not added twice (replace {existing!r} with PUT, or delete it first)")
+        self.doc_id = doc_id
+        self.existing = existing

@@ -1,0 +1,107 @@
+"""Building and publishing a snapshot from chunks: morphemes and vectors (both cached by text
+hash), the FAISS and BM25 indexes, the chunk table; then the atomic switch of CURRENT."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from rag.dense_index import DenseIndex
+from rag.embedders.base import Embedder
+from rag.lexical_index import LexicalIndex
+from rag.settings import Settings
+from rag.types import Chunk
+
+from ingest.cache import EmbeddingCache, text_hash
+from ingest.splitting import embed_input
+from ingest.embedder_choice import choose_embedder
+from ingest.progress import bar
+from ingest.snapshot_writer import SnapshotWriter
+
+ANALYZER = "kiwi-sentences-v5"  # Kiwi sentence spans + content morphemes per sentence
+TOKEN_BATCH = 64  # chunks analysed per progress-bar step
+
+
+@dataclass(frozen=True)
+class Built:
+    snapshot: str
+    chunks: int
+    embedder: str
+    embedded: int  # chunks whose vectors were computed (not cached)
+
+
+class SnapshotBuilder:
+    """``publish(chunks, documents, config, refit, stage)``: write a snapshot and make it live.
+
+    Stages reported through ``stage``: "embed", "write", "publish". Raises ``StorageFull`` when
+    the disk fills (nothing published) and what the embedder raises (``ModelUnavailable``).
+    """
+
+    def __init__(self, settings: Settings, progress: bool | None) -> None:
+        self.settings = settings
+        self.index_dir = Path(settings.index_dir)
+        self.progress = progress
+
+    def publish(self, chunks: list[Chunk], documents: list[dict[str, Any]], config: dict[str, Any], refit: bool,
+                stage: Callable[[str], None]) -> Built:
+        stage("embed")
+        cache = EmbeddingCache(self.index_dir / "cache.sqlite")
+        try:
+            inputs = [embed_input(c) for c in chunks]
+            hashes = [text_hash(t) for t in inputs]
+            sentences = self._tokens(cache, inputs, hashes)  # first: the embedder reuses the analysis
+            embedder = choose_embedder(self.settings, self.index_dir, chunks, refit=refit)
+            vectors, embedded = self._embed(cache, embedder, inputs, hashes)
+        finally:
+            cache.close()
+        stage("write")
+        with bar(self.progress, 3, "writing", "step") as b:
+            dense = DenseIndex.build(vectors)
+            b.update(1)
+            lexical = LexicalIndex.build([[t for sent in chunk for t in sent[2]] for chunk in sentences])
+            b.update(1)
+            writer = SnapshotWriter(self.index_dir, keep=self.settings.keep_snapshots)
+            snap_id = writer.write(chunks, documents, dense, lexical, embedder, {"config": config}, sentences)
+            b.update(1)
+        stage("publish")
+        writer.publish(snap_id)
+        writer.prune()
+        return Built(snap_id, len(chunks), embedder.id, embedded)
+
+    def _embed(self, cache: EmbeddingCache, embedder: Embedder, inputs: list[str], hashes: list[str]) -> tuple[np.ndarray, int]:
+        found = cache.get_vectors(embedder.id, hashes)
+        missing = [i for i, h in enumerate(hashes) if h not in found or found[h].shape[0] != embedder.dim]
+        missing = list({hashes[i]: i for i in missing}.values())
+        batch = self.settings.embed_batch_size
+        with bar(self.progress, len(hashes), "embedding", "chunk") as b:
+            b.update(len(hashes) - len(missing))  # cached vectors count as done at once
+            for s in range(0, len(missing), batch):
+                idx = missing[s : s + batch]
+                vecs = embedder.embed_documents([inputs[i] for i in idx])
+                new = {hashes[i]: v for i, v in zip(idx, vecs)}
+                cache.put_vectors(embedder.id, new)
+                found.update(new)
+                b.update(len(idx))
+        vectors = np.stack([found[h] for h in hashes]) if hashes else np.zeros((0, embedder.dim), np.float32)
+        return vectors.astype(np.float32), len(missing)
+
+    def _tokens(self, cache: EmbeddingCache, inputs: list[str], hashes: list[str]) -> list[list[list[Any]]]:
+        """Sentences of each chunk's input (cached): ``[start, end, morphemes]`` with offsets
+        into the input (section title line, then the chunk text). BM25 indexes all the
+        morphemes; the query side reads the sentences (rag.sentences, rag.reader)."""
+        from rag.sentences import split_many
+
+        found = cache.get_tokens(ANALYZER, hashes)
+        missing = list({h: i for i, h in enumerate(hashes) if h not in found}.values())
+        with bar(self.progress, len(hashes), "analysing", "chunk") as b:
+            b.update(len(hashes) - len(missing))
+            for s in range(0, len(missing), TOKEN_BATCH):
+                part = missing[s : s + TOKEN_BATCH]
+                split = split_many([inputs[i] for i in part])
+                new = {hashes[i]: [[x.start, x.end, list(x.tokens)] for x in sents] for i, sents in zip(part, split)}
+                cache.put_tokens(ANALYZER, new)
+                found.update(new)
+                b.update(len(part))
+        return [found[h] for h in hashes]
