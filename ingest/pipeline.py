@@ -21,7 +21,7 @@ from rag.types import Chunk
 
 from ingest import cleaning, splitting
 from ingest.cache import EmbeddingCache, text_hash
-from ingest.embedder_choice import choose_embedder
+from ingest.embedder_choice import choose_embedder, embed_input
 from ingest.loaders import SUPPORTED, LoadedDocument, load_document
 from ingest.lock import writer_lock
 from ingest.snapshot_writer import SnapshotWriter
@@ -54,13 +54,6 @@ class IngestSummary:
             f"{len(self.failed)} failed; {self.chunks} chunks, {self.embedded} embedded with {self.embedder}; "
             f"{state} in {self.seconds:.2f}s"
         )
-
-
-def embed_input(chunk: Chunk) -> str:
-    """What is embedded and tokenised: the section title gives a passage its topic."""
-    if chunk.section and not chunk.text.startswith(chunk.section):
-        return f"{chunk.section}\n{chunk.text}"
-    return chunk.text
 
 
 def scan(directory: Path) -> list[Path]:

@@ -1,7 +1,8 @@
 """sentence-transformers embedder: the online default (a small multilingual e5-class model)."""
 from __future__ import annotations
 
-from typing import Sequence
+from pathlib import Path
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -22,6 +23,12 @@ class SentenceTransformerEmbedder(Embedder):
         # e5 models were trained with these prefixes and lose accuracy without them.
         self.prefixes = {"query": "query: ", "passage": "passage: "} if "e5" in model_name.lower() else {"query": "", "passage": ""}
         self.id = f"st:{model_name}"
+
+    @classmethod
+    def from_snapshot(cls, info: dict[str, Any], directory: Path, settings: Any) -> Embedder:
+        from rag.embedders.loader import load_sentence_transformer
+
+        return load_sentence_transformer(str(info["model"]), settings.embed_batch_size)
 
     def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         prefix = self.prefixes[kind]
