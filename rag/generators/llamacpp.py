@@ -108,6 +108,7 @@ class LlamaCppGenerator:
                                                   temperature=self.temperature)
         text = out["choices"][0]["message"].get("content") or ""
         info["completion_tokens"] = out.get("usage", {}).get("completion_tokens")
+        info["prompt_tokens_used"] = out.get("usage", {}).get("prompt_tokens")  # as the chat template rendered it
         return Generation(text.strip(), kept, "", info)
 
     def stream(self, query: AnalyzedQuery, passages: list[Passage]) -> Iterator[str | Generation]:
