@@ -111,3 +111,17 @@ def _chunks():  # noqa: ANN202
     lines = ["트랜스포머는 어텐션만으로 만든 모델이다.", "YOLO는 단일 단계 객체 탐지 알고리즘이다.",
              "BERT는 트랜스포머의 인코더로 만든 모델이다.", "GPT는 트랜스포머의 디코더로 만든 모델이다."]
     return [Chunk("a.txt", i * 40, i * 40 + len(t), t, None, None, i) for i, t in enumerate(lines)]
+
+
+def test_cli_models_build_reports_a_bad_weight_file(tmp_path: Path) -> None:
+    import sys
+
+    weights = tmp_path / "e5.bin"
+    weights.write_bytes(bundled_weights().read_bytes()[:100_000])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(RAG_MODEL_CACHE_DIR=str(tmp_path / "cache"), HF_HUB_OFFLINE="1")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-m", "api.cli", "models", "build", "--weights", str(weights)], cwd=root,
+                         env={**env, "PYTHONPATH": str(root)}, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2 and "truncated" in out.stderr and out.stdout == ""
+    assert leftovers(tmp_path / "cache") == []
