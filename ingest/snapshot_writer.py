@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from rag.dense_index import DenseIndex
-from rag.embedders.offline import OfflineEmbedder
 from rag.embedders.base import Embedder
 from rag.errors import StorageFull
 from rag.lexical_index import LexicalIndex
@@ -107,8 +106,7 @@ class SnapshotWriter:
         dense.save(tmp)
         lexical.save(tmp)
         self._write_db(tmp / CHUNKS_DB, chunks, documents, sentences)
-        if isinstance(embedder, OfflineEmbedder):
-            embedder.save(tmp / EMBEDDER_DIR)
+        embedder.save(tmp / EMBEDDER_DIR)
         meta = {
             "format": FORMAT_VERSION,
             "id": snap_id,

@@ -23,8 +23,7 @@ from typing import Any
 from rag.dense_index import FILE as FAISS_FILE
 from rag.dense_index import DenseIndex
 from rag.embedders.base import Embedder
-from rag.embedders.loader import load_snapshot_embedder
-from rag.embedders.offline import OfflineEmbedder
+from rag.embedders.registry import EMBEDDER_DIR, embedder_class, load_snapshot_embedder
 from rag.errors import NoIndex, RagError, SnapshotDamaged
 from rag.lexical_index import DIR as BM25_DIR
 from rag.lexical_index import LexicalIndex
@@ -37,7 +36,6 @@ CURRENT = "CURRENT"
 SNAPSHOTS = "snapshots"
 META = "meta.json"
 CHUNKS_DB = "chunks.sqlite"
-EMBEDDER_DIR = "embedder"
 
 SCHEMA = """
 CREATE TABLE documents (doc TEXT PRIMARY KEY, title TEXT, type TEXT, pages INTEGER,
@@ -129,7 +127,7 @@ def check_files(path: Path, meta: dict[str, Any]) -> None:
 
 def verify_snapshot(path: Path) -> dict[str, Any]:
     """A quick integrity check: meta, file sizes, chunk table and index sizes agree, and the
-    snapshot's offline embedder loads. Any damage is a SnapshotDamaged, so a writer treats the
+    embedder the snapshot carries (a fitted one) loads. Any damage is a SnapshotDamaged, so a writer treats the
     snapshot as absent and rebuilds."""
     meta = read_meta(path)
     check_files(path, meta)
@@ -145,15 +143,20 @@ def verify_snapshot(path: Path) -> dict[str, Any]:
         raise SnapshotDamaged(f"snapshot {path.name}: {FAISS_FILE} is missing or truncated")
     if not (path / BM25_DIR).is_dir():
         raise SnapshotDamaged(f"snapshot {path.name}: {BM25_DIR}/ is missing")
-    _check_offline_embedder(path, meta)
+    _check_stored_embedder(path, meta)
     return meta
 
 
-def _check_offline_embedder(path: Path, meta: dict[str, Any]) -> None:
-    """A snapshot's own offline embedder must load (a few ms): one that does not, garbled or of
-    an older format, would leave readers with nothing to embed questions with, so it is damage
-    that the next ingest repairs. A hub model is not part of the snapshot; it is checked when it loads."""
-    if meta["embedder"].get("kind") != OfflineEmbedder.kind:
+def _check_stored_embedder(path: Path, meta: dict[str, Any]) -> None:
+    """An embedder stored in the snapshot (the fitted LSA) must load (a few ms): one that does not,
+    garbled or of an older format, would leave readers with nothing to embed questions with, so
+    it is damage that the next ingest repairs. A pretrained model is not part of the snapshot; it
+    is checked when it loads. An unknown kind is damage too."""
+    try:
+        cls = embedder_class(meta["embedder"].get("kind"))
+    except RagError as exc:
+        raise SnapshotDamaged(f"snapshot {path.name}: {exc.message}") from exc
+    if not cls.stored_in_snapshot:
         return
     try:
         load_snapshot_embedder(meta, path)

@@ -77,7 +77,7 @@ def free_port() -> int:
 
 @contextmanager
 def run_server(settings: Settings, *, admin_token: str | None = ADMIN_TOKEN, workers: int = 1,
-               env: dict[str, str] | None = None, timeout: float = 60) -> Iterator[Server]:
+               env: dict[str, str] | None = None, timeout: float = 240) -> Iterator[Server]:
     """Start ``uvicorn api.app:app_from_env --factory``, wait for /health, stop it afterwards."""
     port = free_port()
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}

@@ -18,7 +18,8 @@ def test_tiny_st_model_builds_searches_and_guards_its_snapshot(make_settings, no
     assert summary.published and summary.embedder == f"st:{model}"
     snap = SnapshotStore(settings.index_dir).open_live()
     meta = json.loads((snap.path / "meta.json").read_text())
-    assert meta["embedder"] == {"id": f"st:{model}", "kind": "sentence-transformers", "dim": 32, "model": str(model)}
+    assert meta["embedder"] == {"id": f"st:{model}", "kind": "sentence-transformers", "dim": 32, "model": str(model),
+                                "note": "RAG_EMBEDDER=st: st answered"}
     assert snap.dense.dim == 32 and len(snap.dense) == len(snap.chunks)
     # a chunk's own text comes back first from the FAISS index
     target = snap.chunks[len(snap.chunks) // 2]
@@ -34,11 +35,13 @@ def test_tiny_st_model_builds_searches_and_guards_its_snapshot(make_settings, no
     assert offline.published and offline.embedder.startswith("offline") and offline.embedded > 0
 
 
-def test_auto_falls_back_to_offline_quickly_without_the_model(make_settings, notes_copy: Path) -> None:
+def test_auto_falls_back_to_offline_quickly_without_the_models(make_settings, notes_copy: Path, tmp_path: Path) -> None:
     import time
 
-    settings = make_settings(embedder="auto", st_model="no-such-org/no-such-model")
+    settings = make_settings(embedder="auto", st_model="no-such-org/no-such-model", e5_weights=tmp_path / "none.bin")
     started = time.perf_counter()
     summary = Ingestor(settings, progress=False).sync()
     assert summary.embedder.startswith("offline-lsa") and summary.published
     assert time.perf_counter() - started < 60
+    note = SnapshotStore(settings.index_dir).open_live().meta["embedder"]["note"]
+    assert note.startswith("RAG_EMBEDDER=auto: offline answered after st:") and "none.bin" in note

@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Literal, Protocol, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from rag.settings import Settings
 
 Kind = Literal["query", "passage"]
 
@@ -28,11 +32,24 @@ class Embedder(ABC):
 
     Two embedders with the same id must give the same vectors: the id keys the embedding cache
     and is written into each snapshot so a snapshot is never searched with another model.
+    Each kind is registered in `rag.embedders.registry`; a snapshot names its kind, and that
+    class's ``from_snapshot`` brings back the same embedder.
     """
 
     id: str
     dim: int
     kind: str
+    stored_in_snapshot = False  # whether ``save`` writes state (a fitted model) that a snapshot carries
+    note: str | None = None  # why this embedder answered (the `auto` choice), shown in the snapshot meta
+
+    @classmethod
+    @abstractmethod
+    def from_snapshot(cls, info: dict[str, Any], directory: Path, settings: "Settings") -> "Embedder":
+        """The embedder a snapshot was built with: ``info`` is its meta's ``embedder`` entry,
+        ``directory`` the snapshot's embedder/ directory. Raises ModelUnavailable."""
+
+    def save(self, directory: Path) -> None:
+        """Write what a snapshot needs to bring this embedder back; a pretrained model needs nothing."""
 
     @abstractmethod
     def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
@@ -47,7 +64,10 @@ class Embedder(ABC):
         return self.embed_batch([text], "query")[0]
 
     def describe(self) -> dict[str, object]:
-        return {"id": self.id, "kind": self.kind, "dim": self.dim}
+        info: dict[str, object] = {"id": self.id, "kind": self.kind, "dim": self.dim}
+        if self.note:
+            info["note"] = self.note
+        return info
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Choosing and loading embedders, deciding quickly when the model hub cannot be reached."""
+"""Loading sentence-transformers models, deciding quickly when the model hub cannot be reached."""
 from __future__ import annotations
 
 import logging
@@ -9,7 +9,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from rag.embedders.base import Embedder
-from rag.embedders.offline import OfflineEmbedder
 from rag.errors import ModelUnavailable
 
 log = logging.getLogger(__name__)
@@ -43,28 +42,13 @@ def _locally_available(model: str) -> bool:
 
 
 @lru_cache(maxsize=2)
-def load_sentence_transformer(model: str, batch_size: int = 32) -> Embedder:
+def load_sentence_transformer(model: str, batch_size: int = 32, threads: int | None = None) -> Embedder:
     """Load a sentence-transformers model, or raise ModelUnavailable saying why."""
     from rag.embedders.sentence_transformer import SentenceTransformerEmbedder
 
     if not _locally_available(model) and not hub_reachable():
         raise ModelUnavailable(f"embedding model {model!r} is not on disk and the model hub is unreachable")
     try:
-        return SentenceTransformerEmbedder(model, batch_size=batch_size)
+        return SentenceTransformerEmbedder(model, batch_size=batch_size, threads=threads)
     except Exception as exc:  # any loader failure means "not available here"
         raise ModelUnavailable(f"embedding model {model!r} did not load: {exc}") from exc
-
-
-def load_snapshot_embedder(meta: dict, snapshot_dir: Path, batch_size: int = 32) -> Embedder:
-    """The embedder that built a snapshot, and no other."""
-    info = meta["embedder"]
-    if info["kind"] == OfflineEmbedder.kind:
-        embedder: Embedder = OfflineEmbedder.load(snapshot_dir / "embedder")
-    else:
-        embedder = load_sentence_transformer(str(info["model"]), batch_size)
-    if embedder.id != info["id"] or embedder.dim != int(info["dim"]):
-        raise ModelUnavailable(
-            f"snapshot was built with {info['id']} (dim {info['dim']}) but {embedder.id} "
-            f"(dim {embedder.dim}) loaded; re-run `rag ingest` to re-embed"
-        )
-    return embedder

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import joblib
 import numpy as np
@@ -34,6 +34,7 @@ def _identity(tokens: list[str]) -> list[str]:
 
 class OfflineEmbedder(Embedder):
     kind = "offline"
+    stored_in_snapshot = True
 
     def __init__(self, words: TfidfVectorizer, chars: TfidfVectorizer, projection: np.ndarray, fit_size: int,
                  id: str) -> None:
@@ -103,6 +104,10 @@ class OfflineEmbedder(Embedder):
         directory.mkdir(parents=True, exist_ok=True)
         joblib.dump({"words": self.words, "chars": self.chars, "projection": self._projection}, directory / MODEL_FILE)
         (directory / INFO_FILE).write_text(json.dumps({"id": self.id, "fit_size": self.fit_size}))
+
+    @classmethod
+    def from_snapshot(cls, info: dict[str, Any], directory: Path, settings: Any) -> "OfflineEmbedder":
+        return cls.load(directory)
 
     @classmethod
     def load(cls, directory: Path) -> "OfflineEmbedder":

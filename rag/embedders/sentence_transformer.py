@@ -1,7 +1,8 @@
 """sentence-transformers embedder: the online default (a small multilingual e5-class model)."""
 from __future__ import annotations
 
-from typing import Sequence
+from pathlib import Path
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -11,9 +12,12 @@ from rag.embedders.base import Embedder, Kind, normalise
 class SentenceTransformerEmbedder(Embedder):
     kind = "sentence-transformers"
 
-    def __init__(self, model_name: str, batch_size: int = 32, device: str = "cpu") -> None:
+    def __init__(self, model_name: str, batch_size: int = 32, device: str = "cpu", threads: int | None = None) -> None:
+        import torch
         from sentence_transformers import SentenceTransformer  # heavy import, only when used
 
+        if threads:  # torch's intra-op threads spin; on shared cores they starve each other
+            torch.set_num_threads(threads)
         self.model_name = model_name
         self.model = SentenceTransformer(model_name, device=device)
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
@@ -22,6 +26,12 @@ class SentenceTransformerEmbedder(Embedder):
         # e5 models were trained with these prefixes and lose accuracy without them.
         self.prefixes = {"query": "query: ", "passage": "passage: "} if "e5" in model_name.lower() else {"query": "", "passage": ""}
         self.id = f"st:{model_name}"
+
+    @classmethod
+    def from_snapshot(cls, info: dict[str, Any], directory: Path, settings: Any) -> Embedder:
+        from rag.embedders.loader import load_sentence_transformer
+
+        return load_sentence_transformer(str(info["model"]), settings.embed_batch_size, settings.embed_threads)
 
     def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         prefix = self.prefixes[kind]

@@ -50,12 +50,33 @@ class LlamaCppGenerator:
                              verbose=False)
         except Exception as exc:
             raise ModelUnavailable(f"LLM {self.path} did not load: {exc}") from exc
+        self.chat_template = self._choose_chat_template(settings.llm_chat_format)
         self.name = f"llama.cpp:{self.path.name}"
         self.n_ctx = int(self.llm.n_ctx())
         self.max_tokens = min(settings.llm_max_tokens, self.n_ctx // 2)
         self.temperature = settings.llm_temperature
         # One llama.cpp context serves one generation at a time; concurrent calls would corrupt it.
         self._lock = threading.Lock()
+
+    def _choose_chat_template(self, fallback: str) -> str:
+        """The GGUF's own chat template when it has one; else the named fallback format. Without
+        this, llama-cpp-python silently formats a template-less model's chat as Llama-2's."""
+        from llama_cpp import llama_chat_format
+
+        if self.llm.metadata.get("tokenizer.chat_template"):
+            self.llm.chat_format = "chat_template.default"  # what llama-cpp-python registered from the GGUF
+            log.info("LLM %s: chat template from the GGUF", self.path.name)
+            return "gguf"
+        try:
+            llama_chat_format.get_chat_completion_handler(fallback)
+        except Exception as exc:
+            raise ModelUnavailable(f"RAG_LLM_CHAT_FORMAT={fallback!r} is not a llama-cpp-python chat format "
+                                   f"({exc}); {self.path.name} has no chat template of its own") from exc
+        self.llm.chat_format = fallback
+        self.llm.chat_handler = None
+        log.warning("LLM %s has no chat template: using the fallback chat format %r (RAG_LLM_CHAT_FORMAT)",
+                    self.path.name, fallback)
+        return fallback
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
@@ -88,7 +109,7 @@ class LlamaCppGenerator:
             used += cost
         dropped = [{"doc": p.chunk.doc, "start": p.chunk.start, "end": p.chunk.end} for p in passages[len(kept):]]
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user_message(query.text, "\n\n".join(blocks))}]
-        info = {"prompt_tokens_budget": budget + fixed, "prompt_tokens": used + fixed, "n_ctx": self.n_ctx,
+        info = {"chat_template": self.chat_template, "prompt_tokens_budget": budget + fixed, "prompt_tokens": used + fixed, "n_ctx": self.n_ctx,
                 "max_tokens": self.max_tokens, "dropped": dropped}
         return messages, kept, info
 
@@ -99,6 +120,7 @@ class LlamaCppGenerator:
                                                   temperature=self.temperature)
         text = out["choices"][0]["message"].get("content") or ""
         info["completion_tokens"] = out.get("usage", {}).get("completion_tokens")
+        info["prompt_tokens_used"] = out.get("usage", {}).get("prompt_tokens")  # as the chat template rendered it
         return Generation(text.strip(), kept, "", info)
 
     def stream(self, query: AnalyzedQuery, passages: list[Passage],
