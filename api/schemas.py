@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 Retriever = Literal["dense", "bm25", "hybrid"]
 
@@ -33,12 +33,6 @@ SUMMARY_EXAMPLE = {
 }
 
 
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be empty")
-    return value
-
-
 class AskRequest(BaseModel):
     """A question; its maximum length is the ``RAG_MAX_QUESTION_CHARS`` setting (checked per app)."""
 
@@ -50,8 +44,6 @@ class AskRequest(BaseModel):
     question: str = Field(..., description="The question, in Korean or English")
     k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (default RAG_TOP_K)")
     retriever: Retriever | None = Field(None, description="dense, bm25 or hybrid (default RAG_RETRIEVER)")
-
-    _check = field_validator("question")(_not_blank)
 
 
 class CitationOut(BaseModel):
@@ -155,10 +147,19 @@ class IngestSummaryOut(BaseModel):
     document: str | None = Field(None, description="The uploaded, replaced or deleted document id")
 
 
+class NotesDriftOut(BaseModel):
+    in_sync: bool
+    not_indexed: list[str] = Field(..., description="Files the live snapshot does not have")
+    changed: list[str] = Field(..., description="Files whose bytes differ from the indexed version")
+    missing: list[str] = Field(..., description="Indexed documents with no file any more")
+    fix: str | None = Field(None, description="What to run when they differ")
+
+
 class HealthOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "status": "ok", "snapshot": "20260101T120000000000-ab12cd", "documents": 5, "chunks": 131,
         "embedder": "offline-lsa-256-a58f66ae8552", "generator": "extractive", "damaged": {}, "worker": 4242,
+        "notes": {"in_sync": True, "not_indexed": [], "changed": [], "missing": [], "fix": None}, "recovered": [],
     }]})
 
     status: Literal["ok", "no_index"]
@@ -170,6 +171,10 @@ class HealthOut(BaseModel):
     generator: str | None
     damaged: dict[str, str] = Field(..., description="Snapshots that failed to open, with the reason")
     worker: int = Field(..., description="Process id of the worker that answered (one per --workers)")
+    notes: NotesDriftOut = Field(..., description="Whether the notes directory matches the live snapshot")
+    recovered: list[dict[str, str]] = Field(
+        default_factory=list, description="Document writes a killed server left, settled at start-up: "
+        "{doc, op, outcome: completed (their snapshot was live) | discarded}")
 
 
 class ErrorBody(BaseModel):

@@ -56,3 +56,15 @@ class StorageFull(RagError):
     """The disk (or quota) ran out while writing: nothing was published, the live snapshot stands."""
 
     code = "storage_full"
+
+
+class GenerationCancelled(RagError):
+    """A generation stopped because nobody wants its answer any more (the client went away)."""
+
+    code = "cancelled"
+
+
+class GenerationTimeout(RagError):
+    """A generation stopped at its deadline (RAG_LLM_TIMEOUT_S)."""
+
+    code = "generation_timeout"

@@ -11,7 +11,7 @@ from typing import Iterator, Literal
 
 from rag.answer import Answer, refusal
 from rag.citations import verify
-from rag.generators.base import Generation, Generator
+from rag.generators.base import Cancellation, Generation, Generator
 from rag.generators.extractive import ExtractiveGenerator
 from rag.search import Searcher
 from rag.settings import RetrieverName, Settings
@@ -62,7 +62,9 @@ class AnswerPipeline:
                       result.lang, debug)
 
     def run(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
-            snapshot: Snapshot | None = None) -> Answer:
+            snapshot: Snapshot | None = None, cancel: Cancellation | None = None) -> Answer:
+        """The verified Answer. ``cancel`` (see ``rag.generators.base``) stops the generation:
+        GenerationCancelled / GenerationTimeout are raised."""
         t0 = time.perf_counter()
         result = self._search(question, k, retriever, snapshot)
         if result.refused:
@@ -70,11 +72,15 @@ class AnswerPipeline:
             return refusal(result.lang, self.generator.name, _timings(t0, t, t), {"evidence": round(result.evidence, 4)})
         query = result.query
         t1 = time.perf_counter()
-        generation = self.generator.generate(query, result.passages)
+        if cancel is not None:
+            cancel.raise_if_stopped()  # gone during retrieval: do not start the model
+        generation = self.generator.generate(query, result.passages, cancel)
         return self._finish(result, generation, t0, t1)
 
     def stream(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
-               snapshot: Snapshot | None = None) -> Iterator[StreamEvent]:
+               snapshot: Snapshot | None = None, cancel: Cancellation | None = None) -> Iterator[StreamEvent]:
+        """Token events, then one answer event. A reader that stops early cancels ``cancel``
+        (the generator then frees the model at once); it need not close this iterator."""
         t0 = time.perf_counter()
         result = self._search(question, k, retriever, snapshot)
         if result.refused:
@@ -85,7 +91,9 @@ class AnswerPipeline:
             return
         query = result.query
         t1 = time.perf_counter()
-        for piece in self.generator.stream(query, result.passages):
+        if cancel is not None:
+            cancel.raise_if_stopped()
+        for piece in self.generator.stream(query, result.passages, cancel):
             if isinstance(piece, Generation):
                 yield StreamEvent("answer", self._finish(result, piece, t0, t1))
             else:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from rag.generators.base import Generation
+from rag.generators.base import Cancellation, Generation
 from rag.korean import content_tokens_batch, quick_sentence_spans
 from rag.query import AnalyzedQuery
 from rag.types import Passage
@@ -78,10 +78,13 @@ class ExtractiveGenerator:
                                       frozenset(own)))
         return out
 
-    def generate(self, query: AnalyzedQuery, passages: list[Passage]) -> Generation:
+    def generate(self, query: AnalyzedQuery, passages: list[Passage],
+                 cancel: Cancellation | None = None) -> Generation:
         """Best sentence first; then more from the passages already used (explanations run over
         several lines), and from another passage only when it adds concepts not yet covered
         (questions about two things), so citations stay on the passages that answer."""
+        if cancel is not None:  # milliseconds of work: one check before it is enough
+            cancel.raise_if_stopped()
         candidates = self._candidates(query, passages)
         weights = query.weights or {c.surface: c.salience for c in query.concepts}
         total = sum(weights.values()) or 1.0
@@ -113,8 +116,10 @@ class ExtractiveGenerator:
         preamble = EN_PREAMBLE if query.lang == "en" else ""
         return Generation(body, used, preamble, {"sentences_considered": len(candidates)})
 
-    def stream(self, query: AnalyzedQuery, passages: list[Passage]) -> Iterator[str | Generation]:
-        generation = self.generate(query, passages)
+    def stream(self, query: AnalyzedQuery, passages: list[Passage],
+               cancel: Cancellation | None = None) -> Iterator[str | Generation]:
+        """Holds nothing shared, so a reader may stop at any point."""
+        generation = self.generate(query, passages, cancel)
         for piece in ([generation.preamble + "\n"] if generation.preamble else []) + _words(generation.text):
             yield piece
         yield generation

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from rag.errors import ModelUnavailable
-from rag.generators.base import Generation
+from rag.generators.base import Cancellation, Generation, never
 from rag.prompts import format_passage, system_prompt, user_message
 from rag.query import AnalyzedQuery
 from rag.settings import Settings
@@ -16,6 +18,7 @@ from rag.types import Passage
 
 log = logging.getLogger(__name__)
 TEMPLATE_OVERHEAD_TOKENS = 32  # role markers the chat template adds around the two messages
+LOCK_POLL_S = 0.05  # how often a generation waiting for the model checks whether it is still wanted
 
 
 def resolve_model_path(spec: str) -> Path:
@@ -52,6 +55,7 @@ class LlamaCppGenerator:
         self.n_ctx = int(self.llm.n_ctx())
         self.max_tokens = min(settings.llm_max_tokens, self.n_ctx // 2)
         self.temperature = settings.llm_temperature
+        self.timeout_s = settings.llm_timeout_s
         # One llama.cpp context serves one generation at a time; concurrent calls would corrupt it.
         self._lock = threading.Lock()
 
@@ -80,23 +84,95 @@ class LlamaCppGenerator:
                 "max_tokens": self.max_tokens, "dropped": dropped}
         return messages, kept, info
 
-    def generate(self, query: AnalyzedQuery, passages: list[Passage]) -> Generation:
-        with self._lock:
-            messages, kept, info = self.pack(query, passages)
-            out = self.llm.create_chat_completion(messages=messages, max_tokens=self.max_tokens,
-                                                  temperature=self.temperature)
-        text = out["choices"][0]["message"].get("content") or ""
-        info["completion_tokens"] = out.get("usage", {}).get("completion_tokens")
-        return Generation(text.strip(), kept, "", info)
+    @contextmanager
+    def _model(self, cancel: Cancellation) -> Iterator[None]:
+        """Hold the model lock; waiting for it ends as soon as ``cancel`` is stopped."""
+        while not self._lock.acquire(timeout=LOCK_POLL_S):
+            cancel.raise_if_stopped("waiting for the model")
+        try:
+            yield
+        finally:
+            self._lock.release()
 
-    def stream(self, query: AnalyzedQuery, passages: list[Passage]) -> Iterator[str | Generation]:
-        with self._lock:  # held until the stream ends or its consumer closes it
+    def _complete(self, query: AnalyzedQuery, passages: list[Passage], cancel: Cancellation,
+                  on_piece: Callable[[str], None] | None) -> Generation:
+        """One generation under the lock, in the calling thread, which never suspends: it ends
+        done, cancelled (checked between tokens by llama.cpp's stopping criteria) or at the
+        deadline, and the lock is released in this frame's ``finally``. Prompt evaluation
+        itself cannot be interrupted; the check runs again right after it."""
+        from llama_cpp import StoppingCriteriaList
+
+        halted: list[Cancellation] = []  # the first check that stopped the generation
+
+        def should_stop(*_: Any) -> bool:
+            if not halted:
+                halted.extend(c for c in (cancel, limit) if c.stopped())
+            return bool(halted)
+
+        with self._model(cancel):
+            limit = Cancellation.after(self.timeout_s)  # measured from when the model is ours
+            stop = StoppingCriteriaList([should_stop])
             messages, kept, info = self.pack(query, passages)
             pieces: list[str] = []
-            for chunk in self.llm.create_chat_completion(messages=messages, max_tokens=self.max_tokens,
-                                                         temperature=self.temperature, stream=True):
-                piece = chunk["choices"][0].get("delta", {}).get("content")
-                if piece:
-                    pieces.append(piece)
-                    yield piece
-        yield Generation("".join(pieces).strip(), kept, "", info)
+            completion_tokens = None
+            if on_piece is None:
+                out = self.llm.create_chat_completion(messages=messages, max_tokens=self.max_tokens,
+                                                      temperature=self.temperature, stopping_criteria=stop)
+                pieces.append(out["choices"][0]["message"].get("content") or "")
+                completion_tokens = out.get("usage", {}).get("completion_tokens")
+            else:
+                chunks = self.llm.create_chat_completion(messages=messages, max_tokens=self.max_tokens,
+                                                         temperature=self.temperature, stream=True,
+                                                         stopping_criteria=stop)
+                try:
+                    for chunk in chunks:
+                        if should_stop():
+                            break
+                        piece = chunk["choices"][0].get("delta", {}).get("content")
+                        if piece:
+                            pieces.append(piece)
+                            on_piece(piece)
+                finally:
+                    chunks.close()
+        if halted:
+            log.warning("generation stopped after %d pieces: %s; the model is free", len(pieces),
+                        halted[0].reason or "it ran past its deadline (RAG_LLM_TIMEOUT_S)")
+            halted[0].raise_if_stopped()
+        info["completion_tokens"] = completion_tokens if completion_tokens is not None else len(pieces)
+        return Generation("".join(pieces).strip(), kept, "", info)
+
+    def generate(self, query: AnalyzedQuery, passages: list[Passage],
+                 cancel: Cancellation | None = None) -> Generation:
+        return self._complete(query, passages, cancel or never(), None)
+
+    def stream(self, query: AnalyzedQuery, passages: list[Passage],
+               cancel: Cancellation | None = None) -> Iterator[str | Generation]:
+        """Pieces from a worker thread that owns the generation (and the lock); this iterator
+        only reads them, so a consumer that stops reading, closes it or forgets it never keeps
+        the model: closing cancels, and a forgotten one ends at the deadline or max_tokens."""
+        cancel = cancel or never()
+        out: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+
+        def produce() -> None:
+            try:
+                out.put(("done", self._complete(query, passages, cancel, lambda p: out.put(("piece", p)))))
+            except BaseException as exc:  # handed to the reader, raised there
+                out.put(("error", exc))
+
+        threading.Thread(target=produce, name="llama-generation", daemon=True).start()
+        finished = False
+        try:
+            while True:
+                kind, value = out.get()
+                if kind == "piece":
+                    yield value
+                elif kind == "done":
+                    finished = True
+                    yield value
+                    return
+                else:
+                    finished = True
+                    raise value
+        finally:
+            if not finished:
+                cancel.cancel("the reader stopped reading the stream")
