@@ -5,7 +5,8 @@ hands it a :class:`~rag.generators.base.Cancellation` and cancels it when the cl
 
 * plain routes: :func:`run_cancellable` runs the work in a thread and, meanwhile, waits for
   the ASGI ``http.disconnect`` message;
-* streams: :class:`CancellingStream`, whose ``__call__`` cancels in a ``finally``. That frame
+* streams: :class:`CancellingStream`, which watches for the disconnect too and whose
+  ``__call__`` cancels in a ``finally``. That frame
   is a coroutine, not a generator, so it always runs when the response ends (finished, send
   failed, or cancelled by Starlette on disconnect), unlike a ``finally`` in a suspended
   generator. Its body comes from :func:`produce_in_thread`, a thread that drains the sync
@@ -31,10 +32,10 @@ T = TypeVar("T")
 _END = object()
 
 
-async def _until_disconnect(request: Request, cancel: Cancellation) -> None:
+async def _until_disconnect(receive: Receive, cancel: Cancellation) -> None:
     """The body has been read, so the next ASGI message is the disconnect."""
     while True:
-        message = await request.receive()
+        message = await receive()
         if message["type"] == "http.disconnect":
             cancel.cancel(CLIENT_GONE)
             return
@@ -44,7 +45,7 @@ async def run_cancellable(request: Request, cancel: Cancellation, func: Callable
                           **kwargs: Any) -> T:
     """``func(*args, **kwargs)`` in the threadpool; cancels ``cancel`` if the client goes away
     (or the request task is cancelled) before it returns."""
-    watcher = asyncio.ensure_future(_until_disconnect(request, cancel))
+    watcher = asyncio.ensure_future(_until_disconnect(request.receive, cancel))
     try:
         return await run_in_threadpool(func, *args, **kwargs)
     except asyncio.CancelledError:
@@ -95,9 +96,13 @@ class CancellingStream(StreamingResponse):
         self.cancel = cancel
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Sends to a vanished client may be dropped silently rather than fail, so the
+        # disconnect is watched for, not only inferred from a failed send.
+        watcher = asyncio.ensure_future(_until_disconnect(receive, self.cancel))
         try:
             await super().__call__(scope, receive, send)
         finally:
+            watcher.cancel()
             self.cancel.cancel(CLIENT_GONE)  # no-op when the stream has ended
 
 

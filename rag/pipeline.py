@@ -72,8 +72,7 @@ class AnswerPipeline:
             return refusal(result.lang, self.generator.name, _timings(t0, t, t), {"evidence": round(result.evidence, 4)})
         query = result.query
         t1 = time.perf_counter()
-        if cancel is not None:
-            cancel.raise_if_stopped()  # gone during retrieval: do not start the model
+        _check(cancel)  # gone during retrieval: do not start the model
         generation = self.generator.generate(query, result.passages, cancel)
         return self._finish(result, generation, t0, t1)
 
@@ -91,13 +90,18 @@ class AnswerPipeline:
             return
         query = result.query
         t1 = time.perf_counter()
-        if cancel is not None:
-            cancel.raise_if_stopped()
+        _check(cancel)
         for piece in self.generator.stream(query, result.passages, cancel):
             if isinstance(piece, Generation):
                 yield StreamEvent("answer", self._finish(result, piece, t0, t1))
             else:
                 yield StreamEvent("token", piece)
+
+
+def _check(cancel: Cancellation | None) -> None:
+    if cancel is not None and cancel.stopped():
+        log.warning("answer stopped before generation: %s", cancel.reason or "past its deadline")
+        cancel.raise_if_stopped()
 
 
 def _timings(t0: float, t1: float, t2: float) -> dict[str, float]:

@@ -26,15 +26,20 @@ from tests.tinymodels import build_tiny_gguf
 pytestmark = pytest.mark.slow
 
 QUESTION = "YOLO는 객체 탐지를 몇 단계로 처리하는 알고리즘이야?"
-NEXT_STUDENT_BOUND_S = 30.0
-# Many tokens per answer, so that an abandoned generation would still be running.
-LLM_ENV = {"RAG_LLM_CTX": "2048", "RAG_LLM_MAX_TOKENS": "1000", "RAG_LLM_THREADS": "1", "RAG_LLM_TEMPERATURE": "1.0"}
+NEXT_STUDENT_BOUND_S = 30.0  # to the next student's first token
+# Greedy decoding of the seed-2 tiny model never samples end-of-text on these prompts, so each
+# answer runs to its 120 tokens (about 10 s on 2 busy cores): an abandoned generation that was
+# not stopped would still hold the model when the next student asks. (Its byte tokens do not
+# form whole characters, so llama.cpp streams the text only at the end: the one-token readers
+# below leave a finished generation whose stream they stopped reading.)
+SEED = 2
+LLM_ENV = {"RAG_LLM_CTX": "2048", "RAG_LLM_MAX_TOKENS": "120", "RAG_LLM_THREADS": "1", "RAG_LLM_TEMPERATURE": "0"}
 
 
 @pytest.fixture(scope="module")
 def gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("llama_cpp")
-    return build_tiny_gguf(tmp_path_factory.mktemp("gguf") / "tiny.gguf")
+    return build_tiny_gguf(tmp_path_factory.mktemp("gguf") / "tiny.gguf", seed=SEED)
 
 
 @pytest.fixture(scope="module")
@@ -61,21 +66,25 @@ def leave_before_the_answer(server: Server, path: str, body: dict, after_s: floa
         time.sleep(after_s)
 
 
-def next_student_streams(server: Server) -> tuple[float, float, list[tuple[str, str]]]:
-    """(seconds to the first token, seconds to the end, events) of a full /ask/stream."""
+def next_student_streams(server: Server) -> tuple[float, list[tuple[str, str]]]:
+    """(seconds to the first token, events) of a whole /ask/stream; fails when no byte of it
+    comes for NEXT_STUDENT_BOUND_S (the hang this issue is about)."""
     t0 = time.monotonic()
     first, text = None, ""
     with httpx.Client(base_url=server.url, timeout=NEXT_STUDENT_BOUND_S) as c, \
             c.stream("POST", "/ask/stream", json={"question": QUESTION}) as r:
         assert r.status_code == 200
         for chunk in r.iter_text():
-            first = first or time.monotonic() - t0
+            if first is None and "event: token" in chunk:
+                first = time.monotonic() - t0
             text += chunk
-    return first or 0.0, time.monotonic() - t0, parse_sse(text)
+    assert first is not None and first < NEXT_STUDENT_BOUND_S
+    return first, parse_sse(text)
 
 
 def stopped_generations(server: Server) -> int:
-    return server.output().count("generation stopped after")
+    """Answers stopped because their client went away: during generation, or before it began."""
+    return server.output().count("the client went away")
 
 
 @pytest.mark.parametrize(("path", "body"), [
@@ -83,16 +92,9 @@ def stopped_generations(server: Server) -> int:
     ("/v1/chat/completions", {"stream": True, "messages": [{"role": "user", "content": QUESTION}]}),
 ])
 def test_a_stream_abandoned_after_one_token_frees_the_model(server: Server, path: str, body: dict) -> None:
-    before = stopped_generations(server)
     read_one_token_and_leave(server, path, body)
-    first, total, events = next_student_streams(server)
+    _, events = next_student_streams(server)  # before: no token at all, the model stayed locked
     assert events[-1][0] == "answer", events[-3:]
-    assert total < NEXT_STUDENT_BOUND_S
-    deadline = time.monotonic() + 10
-    while stopped_generations(server) == before and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert stopped_generations(server) > before, "the abandoned generation was not stopped"
-    assert "the client went away" in server.output()
 
 
 @pytest.mark.parametrize(("path", "body"), [
@@ -101,9 +103,9 @@ def test_a_stream_abandoned_after_one_token_frees_the_model(server: Server, path
 ])
 def test_a_plain_request_abandoned_mid_answer_frees_the_model(server: Server, path: str, body: dict) -> None:
     before = stopped_generations(server)
-    leave_before_the_answer(server, path, body, after_s=0.3)
-    _, total, events = next_student_streams(server)
-    assert events[-1][0] == "answer" and total < NEXT_STUDENT_BOUND_S
+    leave_before_the_answer(server, path, body, after_s=1.5)  # an answer takes 5-10 s
+    _, events = next_student_streams(server)
+    assert events[-1][0] == "answer"
     deadline = time.monotonic() + 10
     while stopped_generations(server) == before and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -120,14 +122,14 @@ def test_many_abandoned_streams_then_every_student_is_answered(server: Server) -
     results: list[str] = []
 
     def student() -> None:
-        results.append(next_student_streams(server)[2][-1][0])
+        results.append(next_student_streams(server)[1][-1][0])
 
-    students = [threading.Thread(target=student) for _ in range(3)]
+    students = [threading.Thread(target=student) for _ in range(2)]
     for t in students:
         t.start()
     for t in students:
-        t.join(3 * NEXT_STUDENT_BOUND_S)
-    assert results == ["answer"] * 3
+        t.join(6 * NEXT_STUDENT_BOUND_S)
+    assert results == ["answer"] * 2
 
 
 def test_a_generation_past_its_deadline_is_stopped(tmp_path: Path, gguf: Path) -> None:
@@ -144,26 +146,29 @@ def test_a_generation_past_its_deadline_is_stopped(tmp_path: Path, gguf: Path) -
 
 def test_the_generator_interface_stops_between_tokens(gguf: Path, make_settings) -> None:  # noqa: ANN001
     """The seam itself: a cancelled or expired Cancellation stops generate() and stream(), and
-    a stream whose reader walks away (never closing it) does not keep the model."""
+    a stream whose reader stops reading (neither closing nor dropping it) does not keep the
+    model past its own end: before, the lock stayed in its suspended frame for good."""
     from rag.generators.llamacpp import LlamaCppGenerator
+    from rag.glossary import load_glossary
     from rag.query import analyze
     from rag.types import Chunk, Passage
 
-    settings = make_settings(llm_model=str(gguf), llm_ctx=1024, llm_max_tokens=500, llm_threads=1,
-                             llm_temperature=1.0)
+    settings = make_settings(llm_model=str(gguf), llm_ctx=1024, llm_max_tokens=120, llm_threads=1,
+                             llm_temperature=0.0)
     gen = LlamaCppGenerator(settings)
-    query = analyze("YOLO는 무엇인가?")
+    query = analyze("YOLO는 무엇인가?", load_glossary())
     passages = [Passage(Chunk("a.txt", 0, 40, "YOLO는 단일 단계 객체 탐지 알고리즘이다.", None, None, 0), 1.0, {})]
+    with pytest.raises(GenerationTimeout):  # stopped between tokens, though no text was streamed yet
+        gen.generate(query, passages, Cancellation.after(1.0))
     with pytest.raises(GenerationTimeout):
-        gen.generate(query, passages, Cancellation(deadline=time.monotonic()))
+        list(gen.stream(query, passages, Cancellation.after(1.0)))
     cancel = Cancellation()
-    stream = gen.stream(query, passages, cancel)
-    assert isinstance(next(stream), str)
-    cancel.cancel()
+    threading.Timer(1.0, cancel.cancel).start()
     with pytest.raises(GenerationCancelled):
-        list(stream)
-    abandoned = gen.stream(query, passages, Cancellation())
-    next(abandoned)  # then never read again, never closed
-    del abandoned
-    t0 = time.monotonic()
-    assert gen.generate(query, passages).text is not None and time.monotonic() - t0 < NEXT_STUDENT_BOUND_S
+        list(gen.stream(query, passages, cancel))
+    suspended = gen.stream(query, passages, Cancellation())
+    assert isinstance(next(suspended), str)  # then never read again, never closed, still referenced
+    done = threading.Event()
+    threading.Thread(target=lambda: (gen.generate(query, passages), done.set()), daemon=True).start()
+    assert done.wait(120), "the model stayed locked by a suspended stream"
+    assert suspended is not None

@@ -97,48 +97,52 @@ class LlamaCppGenerator:
     def _complete(self, query: AnalyzedQuery, passages: list[Passage], cancel: Cancellation,
                   on_piece: Callable[[str], None] | None) -> Generation:
         """One generation under the lock, in the calling thread, which never suspends: it ends
-        done, cancelled (checked between tokens by llama.cpp's stopping criteria) or at the
-        deadline, and the lock is released in this frame's ``finally``. Prompt evaluation
-        itself cannot be interrupted; the check runs again right after it."""
-        from llama_cpp import StoppingCriteriaList
+        done, cancelled or at the deadline (both checked before every token by a logits
+        processor, which then allows only end-of-text, and between streamed pieces), and the
+        lock is released in this frame's ``finally``. Prompt evaluation itself cannot be
+        interrupted; the check runs again right after it."""
+        import numpy as np
+        from llama_cpp import LogitsProcessorList
 
-        halted: list[Cancellation] = []  # the first check that stopped the generation
-
-        def should_stop(*_: Any) -> bool:
-            if not halted:
-                halted.extend(c for c in (cancel, limit) if c.stopped())
-            return bool(halted)
-
+        halted: Cancellation | None = None  # the check that stopped the generation
         with self._model(cancel):
             limit = Cancellation.after(self.timeout_s)  # measured from when the model is ours
-            stop = StoppingCriteriaList([should_stop])
             messages, kept, info = self.pack(query, passages)
             pieces: list[str] = []
-            completion_tokens = None
-            if on_piece is None:
-                out = self.llm.create_chat_completion(messages=messages, max_tokens=self.max_tokens,
-                                                      temperature=self.temperature, stopping_criteria=stop)
-                pieces.append(out["choices"][0]["message"].get("content") or "")
-                completion_tokens = out.get("usage", {}).get("completion_tokens")
-            else:
-                chunks = self.llm.create_chat_completion(messages=messages, max_tokens=self.max_tokens,
-                                                         temperature=self.temperature, stream=True,
-                                                         stopping_criteria=stop)
-                try:
-                    for chunk in chunks:
-                        if should_stop():
-                            break
-                        piece = chunk["choices"][0].get("delta", {}).get("content")
-                        if piece:
-                            pieces.append(piece)
+            tokens = 0
+            eos = self.llm.token_eos()
+
+            def end_when_stopped(_ids: Any, scores: Any) -> Any:
+                """Runs before every sampled token, even those that yield no text yet (a
+                multi-byte character in progress): once stopped, only end-of-text can follow."""
+                nonlocal halted, tokens
+                tokens += 1
+                halted = halted or next((c for c in (cancel, limit) if c.stopped()), None)
+                if halted is not None:
+                    scores[:] = -np.inf
+                    scores[eos] = 0.0
+                return scores
+
+            chunks = self.llm.create_chat_completion(messages=messages, max_tokens=self.max_tokens,
+                                                     temperature=self.temperature, stream=True,
+                                                     logits_processor=LogitsProcessorList([end_when_stopped]))
+            try:
+                for chunk in chunks:
+                    halted = halted or next((c for c in (cancel, limit) if c.stopped()), None)
+                    if halted is not None:
+                        break
+                    piece = chunk["choices"][0].get("delta", {}).get("content")
+                    if piece:
+                        pieces.append(piece)
+                        if on_piece is not None:
                             on_piece(piece)
-                finally:
-                    chunks.close()
-        if halted:
-            log.warning("generation stopped after %d pieces: %s; the model is free", len(pieces),
-                        halted[0].reason or "it ran past its deadline (RAG_LLM_TIMEOUT_S)")
-            halted[0].raise_if_stopped()
-        info["completion_tokens"] = completion_tokens if completion_tokens is not None else len(pieces)
+            finally:
+                chunks.close()  # llama.cpp stops here; its state is reset by the next call
+        if halted is not None:
+            log.warning("generation stopped after %d tokens: %s; the model is free", tokens,
+                        halted.reason or "it ran past its deadline (RAG_LLM_TIMEOUT_S)")
+            halted.raise_if_stopped()
+        info["completion_tokens"] = tokens
         return Generation("".join(pieces).strip(), kept, "", info)
 
     def generate(self, query: AnalyzedQuery, passages: list[Passage],
