@@ -63,7 +63,7 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def kill_during(settings: Settings, park: str, method: str, path: str, data: bytes | None) -> list[str]:
+def kill_during(settings: Settings, park: str, method: str, path: str, upload: tuple[str, bytes] | None) -> list[str]:
     """Start the parked server, send the write, SIGKILL the server at ``park``; the markers seen."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
@@ -86,7 +86,7 @@ def kill_during(settings: Settings, park: str, method: str, path: str, data: byt
             except httpx.HTTPError:
                 assert time.monotonic() < deadline and proc.poll() is None, "the server did not start"
                 time.sleep(0.2)
-        files = {"file": (Path(path).name, data)} if data is not None else None
+        files = {"file": upload} if upload is not None else None
 
         def send() -> None:
             try:
@@ -113,7 +113,7 @@ def documents(c: httpx.Client) -> dict[str, str]:
 @pytest.mark.parametrize("moment", MOMENTS)
 def test_killed_upload(tmp_path: Path, moment: str) -> None:
     settings = build_index(tmp_path)
-    kill_during(settings, moment, "POST", "/documents", QUOKKA)
+    kill_during(settings, moment, "POST", "/documents", ("quokka.md", QUOKKA))
     assert not (settings.notes_dir / "quokka.md").exists()  # not moved in before the kill, either way
     with run_server(settings) as srv, srv.client(headers=AUTH) as c:
         health = c.get("/health").json()
@@ -141,7 +141,7 @@ def test_killed_replace(tmp_path: Path, moment: str) -> None:
     settings = build_index(tmp_path)
     old = (settings.notes_dir / EXISTING).read_bytes()
     new = old + "\n\n# 추가된 절\n\n새로 추가된 절의 문장으로 교체 실험을 기록한다.\n".encode()
-    kill_during(settings, moment, "PUT", f"/documents/{EXISTING}", new)
+    kill_during(settings, moment, "PUT", f"/documents/{EXISTING}", (EXISTING, new))
     assert (settings.notes_dir / EXISTING).read_bytes() == old  # a PUT keeps the old bytes until its publish
     with run_server(settings) as srv, srv.client(headers=AUTH) as c:
         health = c.get("/health").json()
