@@ -8,7 +8,7 @@ import json
 from typing import Annotated, Any, Iterator
 
 from fastapi import APIRouter, Body, Depends, Request
-from fastapi.sse import format_sse_event
+from fastapi.sse import _SSE_EVENT_SCHEMA, format_sse_event
 
 from api.cancellation import CancellingEventStream, produce_in_thread, run_cancellable
 from api.deps import ServicesDep, SettingsDep, SnapshotDep, check_question
@@ -56,7 +56,8 @@ async def ask(req: AskDep, services: ServicesDep, snapshot: SnapshotDep, request
                 "`answer`, carrying the verified Answer (the same object as POST /ask): render that as the final "
                 "text, since verification may drop citations the tokens showed. A failure after the stream "
                 "started is sent as an `error` event with the usual error object.",
-    responses={200: {"content": {"text/event-stream": {"example": SSE_EXAMPLE}}},
+    responses={200: {"content": {"text/event-stream": {"schema": {"type": "array", "items": _SSE_EVENT_SCHEMA},
+                                                            "itemSchema": _SSE_EVENT_SCHEMA, "example": SSE_EXAMPLE}}},
                **responses(400, 413, 422, 503, stream=True)},
 )
 async def ask_stream(req: AskDep, services: ServicesDep, snapshot: SnapshotDep, request: Request) -> CancellingEventStream:
