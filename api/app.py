@@ -15,7 +15,9 @@ from fastapi_offline import FastAPIOffline
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from api import errors
+from api import access_log, errors
+from api.auth import AdminGate
+from api.deps import require_admin
 from api.errors import JSON_BODY_LIMIT
 from api.limits import DeclaredLengthLimit
 from api.metrics import Metrics, MetricsMiddleware
@@ -31,12 +33,14 @@ MULTIPART_OVERHEAD = 1 << 16
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    access_log.install()  # paths only: no query strings (questions, pasted tokens) in the log
     upload_limit = int(settings.max_upload_mb * 2**20)
     app_metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = Services.load(settings)
+        services.reconcile()  # staged writes of a killed server, then notes dir vs live snapshot
         try:
             snapshot = services.live.get()  # load the snapshot and its embedder before the first request
             services.searcher.run("warm-up 준비", snapshot=snapshot)  # loads the Korean analyser (~2 s)
@@ -63,14 +67,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(DeclaredLengthLimit, limit_for=body_limit,
                        message=lambda path: errors.too_large_message(path, upload_limit))
+    # Outside the body limits and the routes: an admin route without the token is refused from
+    # its headers, before any of the body is read (see api.auth).
+    # Routers are included without a prefix, so their routes' paths are the app's paths.
+    json_routers = (ask.router, search.router, health.router, metrics.router, openai_compat.router, web.router)
+    app.add_middleware(AdminGate, routes=lambda: [r for rt in (documents.router, *json_routers) for r in rt.routes],
+                       guard=require_admin,
+                       expected=lambda: settings.admin_token)
     app.add_middleware(MetricsMiddleware, metrics=app_metrics)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                            allow_headers=["*"])
     # Per-router limits only (an app-wide one would answer 413 in plain text, see api.limits).
     app.include_router(documents.router, max_body_size=body_limit("/documents"))
-    for router in (ask.router, search.router, feedback.router, health.router, metrics.router, openai_compat.router,
-                   web.router):
+    for router in json_routers:
         app.include_router(router, max_body_size=JSON_BODY_LIMIT)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     return app

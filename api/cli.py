@@ -133,10 +133,12 @@ def _searcher(settings: Settings):  # noqa: ANN202 - local factory
 def _check_question(question: str, retriever: str | None, settings: Settings) -> None:
     if retriever not in (None, "dense", "bm25", "hybrid"):
         _fail("--retriever must be dense, bm25 or hybrid")
-    if not question.strip():
-        _fail("the question is empty")
-    if len(question) > settings.max_question_chars:
-        _fail(f"the question is longer than {settings.max_question_chars} characters")
+    from rag.validation import InvalidQuestion, check_question
+
+    try:
+        check_question(question, settings.max_question_chars)
+    except InvalidQuestion as exc:
+        _fail(exc.message)
 
 
 @app.command()

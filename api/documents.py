@@ -1,23 +1,26 @@
 """Maintainers' document service: list, upload, replace, delete, re-index.
 
-Every write follows one rule: validate everything first (name, type, size, content), then
-change the notes directory and re-sync the index while holding the ingest's writer lock, and
-undo the file change when the sync fails, so the notes directory and the live snapshot never
-disagree. One write at a time: a second one gets ``Conflict`` (409) at once, whether it comes
-from this process (a thread lock) or another (the ingest's file lock).
+Every write follows one rule: validate everything first (name, type, size, content), then,
+holding the ingest's writer lock, stage the change outside the notes directory, ingest the
+notes directory as it will be, and move the change in only once the snapshot that contains it
+is published (``ingest.staging``). The notes directory and the live snapshot agree after a
+failure, and after a crash once the next start-up (or write) has settled what was staged.
+One write at a time: a second one gets ``Conflict`` (409) at once, whether it comes from this
+process (a thread lock) or another (the ingest's file lock).
 """
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 import unicodedata
-import uuid
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO, Callable, Iterator
 
+from ingest import staging
 from ingest.loaders import doc_type, find_file, load_bytes
+from ingest.lock import writer_lock
 from ingest.normalize import normalize_id
 from ingest.pipeline import Ingestor, IngestSummary
 from rag.errors import BadDocument, Conflict, InvalidInput, NotFound, TooLarge
@@ -32,7 +35,6 @@ MAX_ID_BYTES = 1024
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 READ_CHUNK = 1 << 20
 BUSY = "another document change or ingest is running; try again when it has finished"
-Undo = Callable[[], None]
 
 
 def _has_controls(name: str) -> bool:
@@ -65,6 +67,7 @@ class DocumentService:
         self.settings = settings
         self.live = live
         self.notes_dir = Path(settings.notes_dir)
+        self.index_dir = Path(settings.index_dir)
         self.max_bytes = int(settings.max_upload_mb * 2**20)
         self._lock = threading.Lock()  # one write per process; the ingest's flock covers processes
 
@@ -91,13 +94,11 @@ class DocumentService:
         data = self._validated(doc_id, stream)
         path = self.notes_dir / doc_id
 
-        def change() -> Undo:
-            if path.exists() or find_file(self.notes_dir, doc_id) or doc_id in self._indexed():
+        def check(live: dict[str, str]) -> None:
+            if path.exists() or find_file(self.notes_dir, doc_id) or doc_id in live:
                 raise Conflict(f"document {doc_id!r} already exists; use PUT /documents/{doc_id} to replace it")
-            _write_atomic(path, data)
-            return lambda: path.unlink(missing_ok=True)
 
-        return self._apply(doc_id, change)
+        return self._write("put", doc_id, data, check)
 
     def replace(self, doc_id: str, stream: BinaryIO) -> dict[str, Any]:
         doc_id = normalize_id(doc_id)
@@ -106,31 +107,77 @@ class DocumentService:
             raise NotFound(f"unknown document {doc_id!r}; use POST /documents to add it")
         data = self._validated(doc_id, stream)
 
-        def change() -> Undo:
-            old = path.read_bytes() if path.is_file() else None
-            _write_atomic(path, data)
-            return (lambda: _write_atomic(path, old)) if old is not None else (lambda: path.unlink(missing_ok=True))
+        def check(live: dict[str, str]) -> None:
+            if not path.is_file() and doc_id not in live:
+                raise NotFound(f"unknown document {doc_id!r}; use POST /documents to add it")
 
-        return self._apply(doc_id, change)
+        return self._write("put", doc_id, data, check)
 
     def delete(self, doc_id: str) -> dict[str, Any]:
         doc_id = normalize_id(doc_id)
         path = self._path_of(doc_id)
-        indexed = self._indexed()
-        if not path.is_file() and doc_id not in indexed:
-            raise NotFound(f"unknown document {doc_id!r}")
-        if indexed == {doc_id}:
-            raise Conflict("cannot delete the last document: the index would be empty")
 
-        def change() -> Undo:
-            old = path.read_bytes() if path.is_file() else None
-            path.unlink(missing_ok=True)
-            return (lambda: _write_atomic(path, old)) if old is not None else (lambda: None)
+        def check(live: dict[str, str]) -> None:
+            if not path.is_file() and doc_id not in live:
+                raise NotFound(f"unknown document {doc_id!r}")
+            if set(live) == {doc_id}:
+                raise Conflict("cannot delete the last document: the index would be empty")
 
-        return self._apply(doc_id, change)
+        check(self._indexed_hashes())
+        return self._write("delete", doc_id, None, check)
 
     def reindex(self) -> dict[str, Any]:
-        return self._apply(None, lambda: (lambda: None))
+        with self._writing():
+            summary = Ingestor(self.settings, progress=False).sync(self.notes_dir)
+        return _summary(summary, None)
+
+    def recover(self) -> list[dict[str, Any]]:
+        """Settle the writes a killed server left staged (see ``ingest.staging``): finished when
+        their snapshot was published, dropped otherwise. Skipped while another writer runs."""
+        try:
+            with writer_lock(self.index_dir):
+                return staging.recover(self.index_dir, self.notes_dir)
+        except Conflict:
+            log.info("another writer is running: staged writes are left to it")
+            return []
+
+    # ---- the write protocol ----------------------------------------------------------------
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One write per process (thread lock) and across processes (the ingest's writer lock,
+        held to the end, so nobody ingests between our publish and our moving the files in);
+        first, whatever a killed writer left is settled."""
+        if not self._lock.acquire(blocking=False):
+            raise Conflict(BUSY)
+        try:
+            with writer_lock(self.index_dir):
+                staging.recover(self.index_dir, self.notes_dir)
+                yield
+        finally:
+            self._lock.release()
+
+    def _write(self, op: staging.Op, doc_id: str, data: bytes | None,
+               check: Callable[[dict[str, str]], None]) -> dict[str, Any]:
+        """Stage the change outside the notes dir, ingest the notes dir as it will be, and move
+        the change in only once the snapshot with it is live. A failure (or a crash) before
+        that leaves the notes dir and the live snapshot as they were."""
+        with self._writing():
+            check(staging.live_documents(self.index_dir))
+            staged = staging.StagedWrite.stage(self.index_dir, op, doc_id, data)
+            try:
+                # ``target``: the written document's own failure (a duplicate: 409, no chunk: 400) is
+                # raised before anything is published.
+                summary = Ingestor(self.settings, progress=False).sync(staged.view(self.notes_dir),
+                                                                      target=doc_id if op == "put" else None)
+                failure = next((f for f in summary.failed if f.get("path") == doc_id), None)
+                if failure is not None:
+                    if summary.published:  # published without the document: put the old state back
+                        log.warning("%s failed in the ingest (%s); re-publishing the notes dir", doc_id, failure["error"])
+                        Ingestor(self.settings, progress=False).sync(self.notes_dir)
+                    raise BadDocument(f"{doc_id}: {failure['error']}")
+            finally:
+                staged.settle(self.notes_dir, staging.live_documents(self.index_dir))
+        return _summary(summary, doc_id)
 
     # ---- helpers -------------------------------------------------------------------------
     def _validated(self, doc_id: str, stream: BinaryIO) -> bytes:
@@ -145,10 +192,10 @@ class DocumentService:
         return data
 
     def _indexed(self) -> set[str]:
-        try:
-            return {d["doc"] for d in self.live.get().documents}
-        except Exception:  # no index yet: nothing is indexed
-            return set()
+        return set(self._indexed_hashes())
+
+    def _indexed_hashes(self) -> dict[str, str]:
+        return staging.live_documents(self.index_dir)
 
     def _path_of(self, doc_id: str) -> Path:
         """The file of a document id, refusing ids that could leave the notes directory."""
@@ -162,43 +209,6 @@ class DocumentService:
             raise InvalidInput(f"id: {doc_id!r} is not a document id")
         return find_file(self.notes_dir, doc_id) or path  # the file may be named in NFD (macOS)
 
-    def _apply(self, doc_id: str | None, change: Callable[[], Undo]) -> dict[str, Any]:
-        """Apply ``change`` under the ingest's writer lock, then sync; undo it on failure."""
-        if not self._lock.acquire(blocking=False):
-            raise Conflict(BUSY)
-        undo: Undo | None = None
-
-        def prepare() -> None:
-            nonlocal undo
-            undo = change()
-
-        try:
-            try:
-                summary = Ingestor(self.settings, progress=False).sync(prepare=prepare, target=doc_id)
-            except BaseException:
-                if undo is not None:
-                    log.warning("re-index failed; undoing the change to %s", doc_id)
-                    undo()
-                raise
-        finally:
-            self._lock.release()
-        return _summary(summary, doc_id)
-
 
 def _summary(summary: IngestSummary, doc_id: str | None) -> dict[str, Any]:
     return {**summary.to_dict(), "document": doc_id}
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Readers (and a crash) see the old file or the new one, never half of it. The temporary
-    name is hidden, so an ingest scanning meanwhile skips it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

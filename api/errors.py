@@ -24,10 +24,12 @@ STATUS: dict[type[errors.RagError], int] = {
     errors.SnapshotDamaged: 503,
     errors.ModelUnavailable: 503,
     errors.StorageFull: 507,
+    errors.GenerationTimeout: 504,
+    errors.GenerationCancelled: 499,  # nginx's "client closed request": nobody reads it, logs and metrics do
 }
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_type",
-              429: "rate_limited", 507: "storage_full"}
+              429: "rate_limited", 504: "generation_timeout", 507: "storage_full"}
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
 JSON_BODY_LIMIT = 1 << 20  # questions and chat requests; uploads get RAG_MAX_UPLOAD_MB

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from rag.conversation import Turn
 
@@ -33,12 +33,6 @@ SUMMARY_EXAMPLE = {
     "snapshot": "20260101T120000000000-ab12cd", "published": True, "embedder": "offline-lsa-256-a58f66ae8552",
     "seconds": 1.8, "document": "yolo-notes.md",
 }
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be empty")
-    return value
 
 
 MAX_HISTORY_TURNS = 20
@@ -73,8 +67,6 @@ class AskRequest(BaseModel):
         default_factory=list, max_length=MAX_HISTORY_TURNS,
         description="Earlier turns of the conversation, oldest first: a follow-up ('How was it pre-trained?') is "
                     "rewritten as a standalone question before retrieval (debug.understood_as)")
-
-    _check = field_validator("question")(_not_blank)
 
     def turns(self) -> list[Turn]:
         return [Turn(t.question, t.answer, t.understood_as) for t in self.history]
@@ -183,10 +175,19 @@ class IngestSummaryOut(BaseModel):
     document: str | None = Field(None, description="The uploaded, replaced or deleted document id")
 
 
+class NotesDriftOut(BaseModel):
+    in_sync: bool
+    not_indexed: list[str] = Field(..., description="Files the live snapshot does not have")
+    changed: list[str] = Field(..., description="Files whose bytes differ from the indexed version")
+    missing: list[str] = Field(..., description="Indexed documents with no file any more")
+    fix: str | None = Field(None, description="What to run when they differ")
+
+
 class HealthOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "status": "ok", "snapshot": "20260101T120000000000-ab12cd", "documents": 5, "chunks": 131,
         "embedder": "offline-lsa-256-a58f66ae8552", "generator": "extractive", "damaged": {}, "worker": 4242,
+        "notes": {"in_sync": True, "not_indexed": [], "changed": [], "missing": [], "fix": None}, "recovered": [],
     }]})
 
     status: Literal["ok", "no_index"]
@@ -198,6 +199,10 @@ class HealthOut(BaseModel):
     generator: str | None
     damaged: dict[str, str] = Field(..., description="Snapshots that failed to open, with the reason")
     worker: int = Field(..., description="Process id of the worker that answered (one per --workers)")
+    notes: NotesDriftOut = Field(..., description="Whether the notes directory matches the live snapshot")
+    recovered: list[dict[str, str]] = Field(
+        default_factory=list, description="Document writes a killed server left, settled at start-up: "
+        "{doc, op, outcome: completed (their snapshot was live) | discarded}")
 
 
 class ErrorBody(BaseModel):

@@ -69,3 +69,15 @@ class DuplicateDocument(Conflict):
                          f"it was not added twice (replace {existing!r} with PUT, or delete it first)")
         self.doc_id = doc_id
         self.existing = existing
+
+
+class GenerationCancelled(RagError):
+    """A generation stopped because nobody wants its answer any more (the client went away)."""
+
+    code = "cancelled"
+
+
+class GenerationTimeout(RagError):
+    """A generation stopped at its deadline (RAG_LLM_TIMEOUT_S)."""
+
+    code = "generation_timeout"

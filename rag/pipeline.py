@@ -12,7 +12,7 @@ from typing import Any, Iterator, Literal, Sequence
 from rag.answer import Answer, refusal
 from rag.citations import verify
 from rag.conversation import FollowUpResolver, Resolution, Turn
-from rag.generators.base import Generation, Generator
+from rag.generators.base import Cancellation, Generation, Generator
 from rag.generators.extractive import ExtractiveGenerator
 from rag.search import Searcher
 from rag.settings import RetrieverName, Settings
@@ -78,9 +78,12 @@ class AnswerPipeline:
                       result.lang, debug)
 
     def run(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
-            snapshot: Snapshot | None = None, history: Sequence[Turn] = (), instructions: str | None = None) -> Answer:
+            snapshot: Snapshot | None = None, history: Sequence[Turn] = (), instructions: str | None = None,
+            cancel: Cancellation | None = None) -> Answer:
         """``history``: earlier turns, oldest first, that a follow-up is resolved against;
-        ``instructions``: a client's system message, for an LLM generator only."""
+        ``instructions``: a client's system message, for an LLM generator only; ``cancel`` (see
+        ``rag.generators.base``) stops the generation: GenerationCancelled / GenerationTimeout
+        are raised."""
         t0 = time.perf_counter()
         snapshot = snapshot or self.searcher.snapshot()
         resolution = self.resolver.resolve(question, history)
@@ -91,12 +94,15 @@ class AnswerPipeline:
                            {"evidence": round(result.evidence, 4), **resolution.debug()})
         query = result.query
         t1 = time.perf_counter()
-        generation = self.generator.generate(query, result.passages, **self._generate_kwargs(instructions))
+        _check(cancel)  # gone during retrieval: do not start the model
+        generation = self.generator.generate(query, result.passages, cancel, **self._generate_kwargs(instructions))
         return self._finish(result, generation, t0, t1, resolution, snapshot)
 
     def stream(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
                snapshot: Snapshot | None = None, history: Sequence[Turn] = (),
-               instructions: str | None = None) -> Iterator[StreamEvent]:
+               instructions: str | None = None, cancel: Cancellation | None = None) -> Iterator[StreamEvent]:
+        """Token events, then one answer event. A reader that stops early cancels ``cancel``
+        (the generator then frees the model at once); it need not close this iterator."""
         t0 = time.perf_counter()
         snapshot = snapshot or self.searcher.snapshot()
         resolution = self.resolver.resolve(question, history)
@@ -110,11 +116,18 @@ class AnswerPipeline:
             return
         query = result.query
         t1 = time.perf_counter()
-        for piece in self.generator.stream(query, result.passages, **self._generate_kwargs(instructions)):
+        _check(cancel)
+        for piece in self.generator.stream(query, result.passages, cancel, **self._generate_kwargs(instructions)):
             if isinstance(piece, Generation):
                 yield StreamEvent("answer", self._finish(result, piece, t0, t1, resolution, snapshot))
             else:
                 yield StreamEvent("token", piece)
+
+
+def _check(cancel: Cancellation | None) -> None:
+    if cancel is not None and cancel.stopped():
+        log.warning("answer stopped before generation: %s", cancel.reason or "past its deadline")
+        cancel.raise_if_stopped()
 
 
 def _timings(t0: float, t1: float, t2: float) -> dict[str, float]:

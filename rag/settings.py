@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     llm_threads: int | None = Field(None, ge=1)
     llm_temperature: float = Field(0.1, ge=0.0, le=2.0)
     llm_max_tokens: int = Field(384, ge=16)
+    llm_timeout_s: float = Field(
+        120.0, gt=0, description="A generation still running after this many seconds is stopped (HTTP 504)"
+    )
     answer_max_chars: int = Field(600, ge=100, description="Length limit of extractive answers")
 
     admin_token: str | None = Field(None, description="Bearer token for document routes; unset -> routes off")

@@ -77,7 +77,7 @@ def free_port() -> int:
 
 @contextmanager
 def run_server(settings: Settings, *, admin_token: str | None = ADMIN_TOKEN, workers: int = 1,
-               env: dict[str, str] | None = None, timeout: float = 240) -> Iterator[Server]:
+               env: dict[str, str] | None = None, timeout: float = 240, log_level: str = "warning") -> Iterator[Server]:
     """Start ``uvicorn api.app:app_from_env --factory``, wait for /health, stop it afterwards."""
     port = free_port()
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
@@ -92,7 +92,7 @@ def run_server(settings: Settings, *, admin_token: str | None = ADMIN_TOKEN, wor
         child_env["RAG_ADMIN_TOKEN"] = admin_token
     child_env.update(env or {})
     cmd = [sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+           "--port", str(port), "--workers", str(workers), "--log-level", log_level]
     log = Path(tempfile.mkstemp(prefix="uvicorn-", suffix=".log")[1])
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=out, stderr=subprocess.STDOUT)

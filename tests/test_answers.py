@@ -39,10 +39,10 @@ class ScriptedGenerator:
     def __init__(self, text: str) -> None:
         self.text = text
 
-    def generate(self, query, passages):  # noqa: ANN001, ANN201
+    def generate(self, query, passages, cancel=None):  # noqa: ANN001, ANN201
         return Generation(self.text, passages)
 
-    def stream(self, query, passages):  # noqa: ANN001, ANN201
+    def stream(self, query, passages, cancel=None):  # noqa: ANN001, ANN201
         yield self.text
         yield Generation(self.text, passages)
 
@@ -143,7 +143,7 @@ def test_a_weak_real_model_is_refused_not_served(notes_settings, tiny_gguf: Path
 
 def test_refused_questions_never_reach_the_generator(notes_settings) -> None:
     class Exploding(ScriptedGenerator):
-        def generate(self, query, passages):  # noqa: ANN001, ANN201
+        def generate(self, query, passages, cancel=None):  # noqa: ANN001, ANN201
             raise AssertionError("the generator must not be called")
 
     live = LiveSnapshot(notes_settings.index_dir)

@@ -13,13 +13,15 @@ from rag.errors import RagError
 router = APIRouter(tags=["status"])
 
 
-@router.get("/health", response_model=HealthOut, summary="Service status, live snapshot and models in use")
+@router.get("/health", response_model=HealthOut,
+            summary="Service status, live snapshot, models in use, and whether the notes directory matches the index")
 def health(services: ServicesDep) -> dict[str, Any]:
     try:
         snap = services.live.get()
     except RagError as exc:
         return {"status": "no_index", "message": exc.message, "snapshot": None, "documents": 0, "chunks": 0,
-                "embedder": None, "generator": services.generator_name, "damaged": services.live.damaged, "worker": os.getpid()}
+                "embedder": None, "generator": services.generator_name, "damaged": services.live.damaged, "worker": os.getpid(),
+                "notes": services.notes_drift(), "recovered": services.recovered}
     return {
         "status": "ok",
         "snapshot": snap.id,
@@ -29,4 +31,6 @@ def health(services: ServicesDep) -> dict[str, Any]:
         "generator": services.generator_name,
         "damaged": services.live.damaged,
         "worker": os.getpid(),
+        "notes": services.notes_drift(),
+        "recovered": services.recovered,
     }

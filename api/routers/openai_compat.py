@@ -2,17 +2,19 @@
 GET /v1/models/{id}. Errors here are in OpenAI's shape (``error.type``, ``param``, ``code``)."""
 from __future__ import annotations
 
+import json
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Iterator
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import StreamingResponse
 
 from api import openai_compat as oa
-from api.deps import ServicesDep, SettingsDep, SnapshotDep, check_question
-from api.errors import HTTP_CODES, invalid
+from api.cancellation import CancellingEventStream, produce_in_thread, run_cancellable
+from api.deps import ServicesDep, SettingsDep, SnapshotDep, check_question, check_text
+from api.errors import HTTP_CODES, error_body, invalid
 from api.openai_budget import counter_for
 from rag.errors import NotFound
+from rag.generators.base import Cancellation
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 STARTED = int(time.time())
@@ -41,23 +43,33 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
                 "reaches an LLM generator only. `max_tokens` cuts at a sentence boundary (`finish_reason: length`), "
                 "`stop` ends the answer before a sequence, `n` must be 1, `stream_options.include_usage` adds a "
                 "usage chunk. Tokens are the model's, or Kiwi morphemes for extractive answers.",
-    responses={200: {"content": {"text/event-stream": {"example": STREAM_EXAMPLE}}}, **responses(400, 413, 422, 503)},
+    responses={200: {"content": {"text/event-stream": {"example": STREAM_EXAMPLE}}}, **responses(400, 413, 422, 503, 504)},
 )
-def chat_completions(body: oa.ChatRequest, services: ServicesDep, settings: SettingsDep, snapshot: SnapshotDep,
-                     request: Request) -> Any:
+async def chat_completions(body: oa.ChatRequest, services: ServicesDep, settings: SettingsDep, snapshot: SnapshotDep,
+                           request: Request) -> Any:
     question = body.question()
     if question is None:
         raise invalid("messages", "no message with role 'user'")
+    for i, message in enumerate(body.messages):  # every turn a client sends, decided before any stream starts
+        check_text(message.text(), settings, field=f"messages.{i}.content")
     check_question(question, settings, field="messages.content")
     metrics = request.app.state.metrics
+    cancel = Cancellation()
     pipeline = services.pipeline
     count = counter_for(pipeline.generator)
-    kwargs = {"snapshot": snapshot, "history": body.history(), "instructions": body.instructions()}
+    kwargs = {"snapshot": snapshot, "history": body.history(), "instructions": body.instructions(), "cancel": cancel}
     if body.stream:
-        events = pipeline.stream(question, body.k, None, **kwargs)
-        chunks = oa.stream_chunks(body, events, count, lambda a: metrics.observe_answer(a, "openai"))
-        return StreamingResponse(chunks, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-    answer = pipeline.run(question, body.k, None, **kwargs)
+        def chunks() -> Iterator[str]:
+            events = pipeline.stream(question, body.k, None, **kwargs)
+            return oa.stream_chunks(body, events, count, lambda a: metrics.observe_answer(a, "openai"))
+
+        def failed(exc: Exception) -> str:  # as stream_chunks ends an in-band error: error, then [DONE]
+            error = error_body("internal_error", f"internal error: {type(exc).__name__}")
+            return f"data: {json.dumps(error)}\n\ndata: [DONE]\n\n"
+
+        return CancellingEventStream(produce_in_thread(chunks, cancel, failed), cancel,
+                                     headers={"Cache-Control": "no-cache", "X-Snapshot-Id": snapshot.id})
+    answer = await run_cancellable(request, cancel, pipeline.run, question, body.k, None, **kwargs)
     metrics.observe_answer(answer, "openai")
     return oa.completion(body, answer, count)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from rag.generators.base import Generation
+from rag.generators.base import Cancellation, Generation
 from rag.query import AnalyzedQuery
 from rag.reader import Candidate, read
 from rag.types import Passage
@@ -45,7 +45,10 @@ class ExtractiveGenerator:
                 used += len(text)
         return quotes
 
-    def generate(self, query: AnalyzedQuery, passages: list[Passage]) -> Generation:
+    def generate(self, query: AnalyzedQuery, passages: list[Passage],
+                 cancel: Cancellation | None = None) -> Generation:
+        if cancel is not None:  # milliseconds of work: one check before it is enough
+            cancel.raise_if_stopped()
         quotes = self._quotes(query, passages)
         order = {p: r for r, p in enumerate(dict.fromkeys(p for p, _ in quotes), start=1)}
         # Passages numbered in order of use, as verification will: the streamed text then
@@ -60,8 +63,10 @@ class ExtractiveGenerator:
             for r in reading.parts]}
         return Generation(body, used, preamble, debug)
 
-    def stream(self, query: AnalyzedQuery, passages: list[Passage]) -> Iterator[str | Generation]:
-        generation = self.generate(query, passages)
+    def stream(self, query: AnalyzedQuery, passages: list[Passage],
+               cancel: Cancellation | None = None) -> Iterator[str | Generation]:
+        """Holds nothing shared, so a reader may stop at any point."""
+        generation = self.generate(query, passages, cancel)
         for piece in ([generation.preamble + "\n"] if generation.preamble else []) + _words(generation.text):
             yield piece
         yield generation

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from rag.errors import ModelUnavailable
-from rag.generators.base import Generation
+from rag.generators.base import Cancellation, Generation, never
 from rag.prompts import format_passage, system_prompt, user_message
 from rag.query import AnalyzedQuery
 from rag.settings import Settings
@@ -16,6 +18,7 @@ from rag.types import Passage
 
 log = logging.getLogger(__name__)
 TEMPLATE_OVERHEAD_TOKENS = 32  # role markers the chat template adds around the two messages
+LOCK_POLL_S = 0.05  # how often a generation waiting for the model checks whether it is still wanted
 
 
 def resolve_model_path(spec: str) -> Path:
@@ -55,6 +58,7 @@ class LlamaCppGenerator:
         self.n_ctx = int(self.llm.n_ctx())
         self.max_tokens = min(settings.llm_max_tokens, self.n_ctx // 2)
         self.temperature = settings.llm_temperature
+        self.timeout_s = settings.llm_timeout_s
         # One llama.cpp context serves one generation at a time; concurrent calls would corrupt it.
         self._lock = threading.Lock()
 
@@ -113,25 +117,99 @@ class LlamaCppGenerator:
                 "max_tokens": self.max_tokens, "dropped": dropped}
         return messages, kept, info
 
-    def generate(self, query: AnalyzedQuery, passages: list[Passage], instructions: str | None = None) -> Generation:
-        with self._lock:
-            messages, kept, info = self.pack(query, passages, instructions)
-            out = self.llm.create_chat_completion(messages=messages, max_tokens=self.max_tokens,
-                                                  temperature=self.temperature)
-        text = out["choices"][0]["message"].get("content") or ""
-        info["completion_tokens"] = out.get("usage", {}).get("completion_tokens")
-        info["prompt_tokens_used"] = out.get("usage", {}).get("prompt_tokens")  # as the chat template rendered it
-        return Generation(text.strip(), kept, "", info)
+    @contextmanager
+    def _model(self, cancel: Cancellation) -> Iterator[None]:
+        """Hold the model lock; waiting for it ends as soon as ``cancel`` is stopped."""
+        while not self._lock.acquire(timeout=LOCK_POLL_S):
+            cancel.raise_if_stopped("waiting for the model")
+        try:
+            yield
+        finally:
+            self._lock.release()
 
-    def stream(self, query: AnalyzedQuery, passages: list[Passage],
-               instructions: str | None = None) -> Iterator[str | Generation]:
-        with self._lock:  # held until the stream ends or its consumer closes it
+    def _complete(self, query: AnalyzedQuery, passages: list[Passage], cancel: Cancellation,
+                  on_piece: Callable[[str], None] | None, instructions: str | None = None) -> Generation:
+        """One generation under the lock, in the calling thread, which never suspends: it ends
+        done, cancelled or at the deadline (both checked before every token by a logits
+        processor, which then allows only end-of-text, and between streamed pieces), and the
+        lock is released in this frame's ``finally``. Prompt evaluation itself cannot be
+        interrupted; the check runs again right after it."""
+        import numpy as np
+        from llama_cpp import LogitsProcessorList
+
+        halted: Cancellation | None = None  # the check that stopped the generation
+        with self._model(cancel):
+            limit = Cancellation.after(self.timeout_s)  # measured from when the model is ours
             messages, kept, info = self.pack(query, passages, instructions)
             pieces: list[str] = []
-            for chunk in self.llm.create_chat_completion(messages=messages, max_tokens=self.max_tokens,
-                                                         temperature=self.temperature, stream=True):
-                piece = chunk["choices"][0].get("delta", {}).get("content")
-                if piece:
-                    pieces.append(piece)
-                    yield piece
-        yield Generation("".join(pieces).strip(), kept, "", info)
+            tokens = 0
+            eos = self.llm.token_eos()
+
+            def end_when_stopped(_ids: Any, scores: Any) -> Any:
+                """Runs before every sampled token, even those that yield no text yet (a
+                multi-byte character in progress): once stopped, only end-of-text can follow."""
+                nonlocal halted, tokens
+                tokens += 1
+                halted = halted or next((c for c in (cancel, limit) if c.stopped()), None)
+                if halted is not None:
+                    scores[:] = -np.inf
+                    scores[eos] = 0.0
+                return scores
+
+            chunks = self.llm.create_chat_completion(messages=messages, max_tokens=self.max_tokens,
+                                                     temperature=self.temperature, stream=True,
+                                                     logits_processor=LogitsProcessorList([end_when_stopped]))
+            try:
+                for chunk in chunks:
+                    halted = halted or next((c for c in (cancel, limit) if c.stopped()), None)
+                    if halted is not None:
+                        break
+                    piece = chunk["choices"][0].get("delta", {}).get("content")
+                    if piece:
+                        pieces.append(piece)
+                        if on_piece is not None:
+                            on_piece(piece)
+            finally:
+                chunks.close()  # llama.cpp stops here; its state is reset by the next call
+        if halted is not None:
+            log.warning("generation stopped after %d tokens: %s; the model is free", tokens,
+                        halted.reason or "it ran past its deadline (RAG_LLM_TIMEOUT_S)")
+            halted.raise_if_stopped()
+        info["completion_tokens"] = tokens
+        return Generation("".join(pieces).strip(), kept, "", info)
+
+    def generate(self, query: AnalyzedQuery, passages: list[Passage],
+                 cancel: Cancellation | None = None, instructions: str | None = None) -> Generation:
+        return self._complete(query, passages, cancel or never(), None, instructions)
+
+    def stream(self, query: AnalyzedQuery, passages: list[Passage],
+               cancel: Cancellation | None = None, instructions: str | None = None) -> Iterator[str | Generation]:
+        """Pieces from a worker thread that owns the generation (and the lock); this iterator
+        only reads them, so a consumer that stops reading, closes it or forgets it never keeps
+        the model: closing cancels, and a forgotten one ends at the deadline or max_tokens."""
+        cancel = cancel or never()
+        out: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+
+        def produce() -> None:
+            try:
+                out.put(("done", self._complete(query, passages, cancel, lambda p: out.put(("piece", p)), instructions)))
+            except BaseException as exc:  # handed to the reader, raised there
+                out.put(("error", exc))
+
+        threading.Thread(target=produce, name="llama-generation", daemon=True).start()
+        finished = False
+        try:
+            while True:
+                kind, value = out.get()
+                if kind == "piece":
+                    yield value
+                elif kind == "done":
+                    finished = True
+                    yield value
+                    return
+                else:
+                    finished = True
+                    raise value
+        finally:
+            if not finished:
+                cancel.cancel("the reader stopped reading the stream")
