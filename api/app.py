@@ -70,7 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outside the body limits and the routes: an admin route without the token is refused from
     # its headers, before any of the body is read (see api.auth).
     # Routers are included without a prefix, so their routes' paths are the app's paths.
-    json_routers = (ask.router, search.router, health.router, metrics.router, openai_compat.router, web.router)
+    json_routers = (ask.router, search.router, feedback.router, health.router, metrics.router, openai_compat.router,
+                    web.router)
     app.add_middleware(AdminGate, routes=lambda: [r for rt in (documents.router, *json_routers) for r in rt.routes],
                        guard=require_admin,
                        expected=lambda: settings.admin_token)

@@ -181,6 +181,6 @@ def test_count_written_in_words_is_answered(pipeline) -> None:  # noqa: ANN001
 
 
 def test_attribute_of_a_covered_thing_is_refused(pipeline) -> None:  # noqa: ANN001
-    # The notes describe Cycle GAN, and never say when it was published.
-    answer = pipeline.run("Cycle GAN 논문은 몇 년도에 발표됐어?")
+    # The notes describe Cycle GAN, and never say what hardware it needs.
+    answer = pipeline.run("Cycle GAN 학습에는 GPU가 몇 장 필요해?")
     assert answer.refused, answer.answer
