@@ -30,6 +30,8 @@ from typing import Any, Literal
 from rag.errors import RagError
 from rag.snapshot import read_current, read_meta, snapshots_dir
 
+from ingest.loaders import find_file
+from ingest.normalize import normalize_id
 from ingest.pipeline import scan
 
 log = logging.getLogger(__name__)
@@ -88,7 +90,7 @@ class StagedWrite:
         notes_dir = Path(notes_dir)
         for path in scan(notes_dir) if notes_dir.is_dir() else []:
             rel = path.relative_to(notes_dir)
-            if rel.as_posix() == self.doc:
+            if normalize_id(rel.as_posix()) == self.doc:  # the file this write replaces or removes
                 continue
             link = view / rel
             link.parent.mkdir(parents=True, exist_ok=True)
@@ -104,7 +106,8 @@ class StagedWrite:
         way. True when the notes directory was brought in line with the write."""
         done = self.published(live)
         if done:
-            target = Path(notes_dir) / self.doc
+            # The file is replaced in place, even when named in another Unicode form (NFD).
+            target = find_file(Path(notes_dir), self.doc) or Path(notes_dir) / self.doc
             if self.op == "put":
                 write_atomic(target, self.staged_path.read_bytes())
             else:

@@ -171,6 +171,9 @@ class LlamaCppGenerator:
                             on_piece(piece)
             finally:
                 chunks.close()  # llama.cpp stops here; its state is reset by the next call
+            # The prompt as the chat template rendered it, counted by llama.cpp: the tokens in
+            # the context less those it sampled.
+            info["prompt_tokens_used"] = max(int(self.llm.n_tokens) - tokens, 0)
         if halted is not None:
             log.warning("generation stopped after %d tokens: %s; the model is free", tokens,
                         halted.reason or "it ran past its deadline (RAG_LLM_TIMEOUT_S)")
