@@ -326,6 +326,8 @@ def read_part(part: Part, cands: list[Candidate], weights: dict[str, float],
             break
         if any(c.candidate.passage == cand.passage and c.candidate.index == cand.index for c in choices):
             continue
+        if part.kind in ("definition", "comparison") and not _about_focus(part, cand):
+            continue  # a definition or a side of a comparison: only sentences that name the thing
         if cand.passage != best.passage:
             new = _stated(part, cand) - stated
             if score < OTHER_PASSAGE_SHARE * top or not new:
@@ -337,6 +339,15 @@ def read_part(part: Part, cands: list[Candidate], weights: dict[str, float],
     choices[1:] = sorted(choices[1:], key=lambda c: (c.candidate.passage != best.passage, c.candidate.passage,
                                                       c.candidate.index))
     return PartReading(part, best_evidence, choices)
+
+
+def _about_focus(part: Part, cand: Candidate) -> bool:
+    """Whether the sentence itself names the part's focus (the whole name, for names of several
+    words or with a version)."""
+    if part.focus and not any(a in cand.tokens for c in part.focus for a in c.alternatives):
+        return False
+    folded = fold(cand.text)
+    return all(any(mentions(folded, n) for n in names) for names in (part.names, part.phrases) if names)
 
 
 def _stated(part: Part, cand: Candidate) -> set[str]:
