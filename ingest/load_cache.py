@@ -22,11 +22,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from rag.errors import BadDocument
 
 from rag.types import Chunk
 
-from ingest.loaders import DEFAULT_CHUNK_CHARS, Heading, LoadedDocument, Page, doc_type, load_bytes
+from ingest.loaders import DEFAULT_CHUNK_CHARS, Heading, LoadedDocument, Page, doc_type, load_bytes, read_file
 
 log = logging.getLogger(__name__)
 PARSERS = ("pypdf", "beautifulsoup4", "charset-normalizer")
@@ -96,13 +95,7 @@ class LoadCache:
 
     def load(self, path: Path, doc_id: str) -> LoadedDocument:
         kind = doc_type(path)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise BadDocument(f"file not found: {path}") from None
-        except OSError as exc:
-            raise BadDocument(f"cannot read file: {exc.strerror or exc}") from exc
-        return self.load_bytes(doc_id, data, kind)
+        return self.load_bytes(doc_id, read_file(path), kind)
 
     def load_bytes(self, doc_id: str, data: bytes, kind: str) -> LoadedDocument:
         digest = hashlib.sha256(data).hexdigest()

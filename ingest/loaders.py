@@ -129,15 +129,19 @@ def load_bytes(doc_id: str, data: bytes, kind: str, *, chunk_chars: int = DEFAUL
                           headings, breaks, warnings)
 
 
-def load_document(path: Path, doc_id: str, *, chunk_chars: int = DEFAULT_CHUNK_CHARS) -> LoadedDocument:
-    kind = doc_type(path)
+def read_file(path: Path) -> bytes:
+    """The bytes of a document file; ``BadDocument`` when it is missing or unreadable."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise BadDocument(f"file not found: {path}") from None
     except OSError as exc:
         raise BadDocument(f"cannot read file: {exc.strerror or exc}") from exc
-    return load_bytes(doc_id, data, kind, chunk_chars=chunk_chars)
+
+
+def load_document(path: Path, doc_id: str, *, chunk_chars: int = DEFAULT_CHUNK_CHARS) -> LoadedDocument:
+    kind = doc_type(path)
+    return load_bytes(doc_id, read_file(path), kind, chunk_chars=chunk_chars)
 
 
 def find_file(directory: Path, doc_id: str) -> Path | None:
