@@ -28,12 +28,13 @@ pytestmark = pytest.mark.slow
 QUESTION = "YOLO는 객체 탐지를 몇 단계로 처리하는 알고리즘이야?"
 NEXT_STUDENT_BOUND_S = 30.0  # to the next student's first token
 # Greedy decoding of the seed-2 tiny model never samples end-of-text on these prompts, so each
-# answer runs to its 120 tokens (about 10 s on 2 busy cores): an abandoned generation that was
+# answer runs to its 200 tokens (about 3.5 s on a quiet 2-core machine, more on busy cores; 120
+# tokens took under a second there, too short to leave in the middle of): an abandoned generation that was
 # not stopped would still hold the model when the next student asks. (Its byte tokens do not
 # form whole characters, so llama.cpp streams the text only at the end: the one-token readers
 # below leave a finished generation whose stream they stopped reading.)
 SEED = 2
-LLM_ENV = {"RAG_LLM_CTX": "2048", "RAG_LLM_MAX_TOKENS": "120", "RAG_LLM_THREADS": "1", "RAG_LLM_TEMPERATURE": "0"}
+LLM_ENV = {"RAG_LLM_CTX": "2048", "RAG_LLM_MAX_TOKENS": "200", "RAG_LLM_THREADS": "1", "RAG_LLM_TEMPERATURE": "0"}
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +154,7 @@ def test_the_generator_interface_stops_between_tokens(gguf: Path, make_settings)
     from rag.query import analyze
     from rag.types import Chunk, Passage
 
-    settings = make_settings(llm_model=str(gguf), llm_ctx=1024, llm_max_tokens=120, llm_threads=1,
+    settings = make_settings(llm_model=str(gguf), llm_ctx=1024, llm_max_tokens=200, llm_threads=1,
                              llm_temperature=0.0)
     gen = LlamaCppGenerator(settings)
     query = analyze("YOLO는 무엇인가?", load_glossary())
