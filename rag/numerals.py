@@ -21,7 +21,8 @@ _COUNTER = (
     "시간|분|초|개월|달|세대|버전|회|퍼센트|%|비트|바이트|차원|레이어|계층|억|만"
 )
 _KO_WORDED = re.compile(rf"(?<![가-힣])(?:{_NATIVE}|{_SINO})\s?(?:{_COUNTER})(?![가-힣]{{3,}})")
-_KO_SINGLE = re.compile(r"(?<![가-힣])(?:단일|이중|삼중|복수|다중|양방향|단방향|첫|첫째|둘째|셋째)(?=\s?[가-힣]|\b)")
+# 다중/복수 ("multiple") are left out: they say there are several, not how many.
+_KO_SINGLE = re.compile(r"(?<![가-힣])(?:단일|이중|삼중|양방향|단방향|첫|첫째|둘째|셋째)(?=\s?[가-힣]|\b)")
 _EN_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
     "thousand|million|billion|trillion|single|double|triple|dual|twice|dozen|first|second|third"
@@ -36,7 +37,18 @@ _COUNT_QUESTION = re.compile(
     r"|count\b|amount of",
     re.IGNORECASE,
 )
-_DATE_QUESTION = re.compile(r"언제|몇\s?년|연도|년도|날짜|시기|when\b|what year|which year|what date", re.IGNORECASE)
+# What a count question counts: "몇 개(의) 언어", "언어가 몇 개", "how many languages". A unit
+# counter alone ("몇 단계로", "몇 층이야") names no other noun: the counter is what is counted,
+# and a topic ("GAN은 몇 가지로") is what the count is about, not the thing counted.
+_GENERIC_COUNTER = "가지|개|종류|명|장|권|대|곳|번|회|쌍"  # counters that do not name the thing
+_KO_COUNTED_AFTER = re.compile(rf"몇\s?(?:{_COUNTER})(?:의\s?|\s)([가-힣A-Za-z]{{2,}})")
+_KO_COUNTED_BEFORE = re.compile(rf"([가-힣A-Za-z]{{2,}}?)(?:이|가|을|를|도)?\s(?:총\s|모두\s|전부\s)?몇\s?(?:{_GENERIC_COUNTER})")
+# Words next to 몇 that are not what is counted: predicates ("지원해") and adverbs ("각각").
+_NOT_COUNTED = re.compile(r"^(?:하|해|했|되|돼|됐|된|있|없|쓰|써|이야|인가|일까|각각|정도|정확히|대략|보통|모두|총)")
+_EN_COUNTED = re.compile(r"how many ([a-z][a-z\-]+)", re.IGNORECASE)
+_DATE_QUESTION = re.compile(r"언제|몇\s?년|연도|년도|날짜|시기|what year|which year|what date"
+    # "when" asks for a time as the question word, not as a conjunction ("... use when building X?")
+    r"|^\W*when\b|\bwhen (?:was|were|is|are|did|does|do|will|has|have|had|can|could)\b", re.IGNORECASE)
 
 
 def has_quantity(text: str) -> bool:
@@ -58,6 +70,17 @@ def asks_count(question: str) -> bool:
 def asks_date(question: str) -> bool:
     """A question whose answer is a date or a year ("언제", "when", "몇 년도")."""
     return bool(_DATE_QUESTION.search(question))
+
+
+def counted_nouns(question: str) -> list[str]:
+    """The words a count question may be counting ("언어를" of "몇 개 언어를", "languages" of
+    "how many languages"), as written, particles and all, most likely first; empty when only a
+    counter follows 몇 ("몇 단계로"). The caller keeps the first that is one of the question's
+    nouns (a predicate such as "지원해" or a topic that is the focus is not what is counted)."""
+    words = [m.group(1).lower() for m in _EN_COUNTED.finditer(question)]
+    for pattern in (_KO_COUNTED_AFTER, _KO_COUNTED_BEFORE):
+        words += [m.group(1) for m in pattern.finditer(question) if not _NOT_COUNTED.search(m.group(1))]
+    return words
 
 
 def quantity_spans(text: str) -> list[tuple[int, int]]:

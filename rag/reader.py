@@ -22,8 +22,8 @@ from typing import Sequence
 
 from rag.intent import CONTEXT_SHARE, Intent, Part, intent_of
 from rag.names import fold, mentions
-from rag.numerals import date_spans, has_date, has_quantity, quantity_spans
-from rag.query import ENTITY, NOUN, AnalyzedQuery
+from rag.numerals import counted_nouns, date_spans, has_date, has_quantity, quantity_spans
+from rag.query import ENTITY, NOUN, AnalyzedQuery, Concept
 from rag.sentences import split_many
 from rag.types import Passage, SentenceSpan
 
@@ -36,8 +36,9 @@ ABSENT_FOCUS = 0.2  # evidence factor when no focus concept occurs anywhere in t
 PREDICATE_WEIGHT = 0.3  # how much predicates count when the question asks nothing else
 OTHER_SUBJECT = 0.3  # focus factor when the sentence's own subject is another name
 NEAR_CHARS = 20  # a number this close to a stated term is the asked quantity
+BOUND_CHARS = 8  # a number this close to the counted noun counts it: "3개의 언어", "언어를 총 3개"
 PHRASE_MISSING = 0.5  # focus factor when a name of several words is not stated as such
-QUANTITY_MISSING = 0.2  # evidence factor when a count/date question's sentence states none
+QUANTITY_MISSING = 0.05  # evidence factor when a count/date question's sentence states none
 CUE_SHARE = 0.3  # how much the kind cue moves a sentence's score
 CUE_SHARES = {"list": 0.5, "definition": 0.4}  # kinds whose answers have a shape of their own
 RANK_PRIOR = 0.03
@@ -262,12 +263,38 @@ def _other_subject(part: Part, cand: Candidate) -> bool:
     return not any(any(a in subject for a in c.alternatives) for c in part.focus)
 
 
+def _counted(part: Part) -> Concept | None:
+    """The noun concept a count question counts ("언어" of "몇 개 언어를 지원해?"), if it names one."""
+    for word in counted_nouns(part.text):
+        word = fold(word)
+        for c in part.attribute:
+            if c.salience >= NOUN and any(len(a) >= 2 and (word.startswith(a) or a.startswith(word)) for a in c.alternatives):
+                return c
+    return None
+
+
+def _bound(spans: list[tuple[int, int]], low: str, noun: Concept) -> bool | None:
+    """Whether a number quantifies ``noun`` in the sentence ("3개 언어", "언어 3개", "three
+    languages": within BOUND_CHARS); None when the sentence does not name the noun."""
+    found = [(m.start(), m.end()) for a in noun.alternatives[:3] for m in re.finditer(re.escape(a), low)]
+    if not found:
+        return None
+    return any(0 <= s - e2 <= BOUND_CHARS or 0 <= s2 - e <= BOUND_CHARS for s, e in found for s2, e2 in spans)
+
+
 def _number_near(part: Part, cand: Candidate) -> bool:
-    """A number (or a date, for date questions) within NEAR_CHARS of a stated term."""
+    """A number (or a date, for date questions) within NEAR_CHARS of a stated term; for a count
+    of a named thing ("몇 개 언어"), a number bound to that thing: "두 개 기능을 지원하며 ...
+    다중 언어를 지원" counts features, not languages."""
     spans = date_spans(cand.text) if part.kind == "date" else quantity_spans(cand.text)
     if not spans:
         return False
     low = fold(cand.text)
+    noun = _counted(part) if part.kind == "count" else None
+    if noun is not None:
+        bound = _bound(spans, low, noun)
+        if bound is not None:
+            return bound
     nouns = [c for c in part.attribute if c.salience >= NOUN] or part.attribute + part.focus + part.context
     terms = [a for c in nouns for a in c.alternatives[:3] if not a.isdigit()]
     positions = [m.start() for t in terms for m in re.finditer(re.escape(t), low)]

@@ -7,7 +7,7 @@ import pytest
 from rag.glossary import load_glossary
 from rag.intent import intent_of
 from rag.names import SkeletonIndex, compact, fold, mentions, model_names, skeletons
-from rag.numerals import asks_count, asks_date, has_date, has_quantity
+from rag.numerals import asks_count, asks_date, counted_nouns, has_date, has_quantity
 from rag.query import analyze
 from rag.reader import candidates, read
 from rag.sentences import split
@@ -40,7 +40,8 @@ def test_quantities_in_words_and_digits(text: str) -> None:
     assert has_quantity(text)
 
 
-@pytest.mark.parametrize("text", ["이 단계에서 특징을 뽑는다", "세상을 바꾼 모델", "여러 개의 층", "네트워크를 쌓는다"])
+@pytest.mark.parametrize("text", ["이 단계에서 특징을 뽑는다", "세상을 바꾼 모델", "여러 개의 층", "네트워크를 쌓는다",
+                                  "다중 언어를 지원한다", "복수의 모델을 쓴다"])
 def test_words_that_only_look_like_numerals(text: str) -> None:
     assert not has_quantity(text)
 
@@ -50,6 +51,35 @@ def test_count_and_date_questions() -> None:
     assert asks_date("이 모델은 언제 공개됐어?") and asks_date("What year was it released?")
     assert not asks_count("언제 나왔어?") and not asks_date("왜 필요해?")
     assert has_date("2017년에 공개") and not has_date("17개 층")
+    # "when" as a conjunction does not ask for a date
+    assert not asks_date("What scaling technique did they use when building the model?")
+    assert asks_date("When did the model come out?") and asks_date("So when was it released?")
+
+
+@pytest.mark.parametrize("question,counted", [
+    ("정확히 몇 개 언어를 지원해?", "언어를"), ("몇 개의 판별기를 써?", "판별기를"), ("인코더 레이어가 몇 개야?", "레이어"),
+    ("How many languages does it support?", "languages"), ("데이터셋에 이미지가 몇 장 있어?", "이미지"),
+])
+def test_what_a_count_question_counts(question: str, counted: str) -> None:
+    assert counted_nouns(question)[0] == counted
+
+
+@pytest.mark.parametrize("question", ["몇 단계로 처리해?", "인코더는 몇 층이야?", "각각 몇 개 써?", "몇 개 있어?"])
+def test_a_counter_alone_names_nothing_counted(question: str) -> None:
+    assert counted_nouns(question) == []
+
+
+@pytest.mark.parametrize("stated,answers", [
+    ("이 모델은 두 개 기능을 지원하며 다중 언어를 지원한다.", False),  # two features, not two languages
+    ("이 모델은 여러 기능이 있고 언어는 모두 99개를 지원한다.", True),
+    ("이 모델은 99개의 언어를 지원한다.", True),
+    ("It supports 99 languages and two tasks.", True),
+])
+def test_a_count_must_count_the_thing_asked(stated: str, answers: bool) -> None:
+    text = "## 음성 인식 모델\n" + stated
+    query = analyze("이 음성 인식 모델은 몇 개 언어를 지원해?", load_glossary())
+    evidence = read(query, [_passage(text)]).evidence
+    assert (evidence >= 0.5) is answers, evidence
 
 
 # ---- names across scripts and spellings ----
