@@ -12,6 +12,7 @@ corpus weighs the most, since a question about a thing the notes never mention (
 from __future__ import annotations
 
 import math
+import re
 import threading
 import weakref
 from dataclasses import replace
@@ -19,7 +20,7 @@ from typing import Sequence
 
 from rag.lexical_index import LexicalIndex
 from rag.names import SkeletonIndex
-from rag.query import ENTITY, AnalyzedQuery
+from rag.query import ENTITY, AnalyzedQuery, Concept
 from rag.reader import read
 from rag.types import Passage
 
@@ -75,11 +76,34 @@ def expand_across_scripts(query: AnalyzedQuery, lexical: LexicalIndex) -> None:
             c = replace(c, alternatives=tuple(dict.fromkeys((*c.alternatives, *found))))
             extra.extend(found)
         concepts.append(c)
+    extra.extend(_join_split_loanwords(concepts, query.text, index))
     query.concepts = concepts
     query.tokens = query.tokens + extra
     query.weights = {}
 
 
+def _join_split_loanwords(concepts: list[Concept], text: str, index: SkeletonIndex) -> list[str]:
+    """Kiwi splits a loanword it does not know into nouns ("드롭아웃" -> 드롭 + 아웃): two or
+    three neighbouring Hangul concepts written as one word in the question are looked up
+    together, and the other script's spelling found ("dropout") becomes an alternative of each
+    part, so a sentence with either spelling states them all. In place; returns the words added."""
+    added: list[str] = []
+    for size in (3, 2):
+        for i in range(len(concepts) - size + 1):
+            group = concepts[i:i + size]
+            joined = "".join(c.surface for c in group)
+            if not _HANGUL_WORD.fullmatch(joined) or joined not in text:
+                continue
+            found = [w for w in index.other_script(joined, name=False) if w not in added]
+            if not found:
+                continue
+            for j, c in enumerate(group, start=i):
+                concepts[j] = replace(c, alternatives=tuple(dict.fromkeys((*c.alternatives, *found))))
+            added.extend(found)
+    return added
+
+
+_HANGUL_WORD = re.compile(r"[가-힣]{3,}")
 _skeletons: "weakref.WeakKeyDictionary[LexicalIndex, SkeletonIndex]" = weakref.WeakKeyDictionary()
 _skeletons_lock = threading.Lock()
 

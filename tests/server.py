@@ -99,23 +99,31 @@ def run_server(settings: Settings, *, admin_token: str | None = ADMIN_TOKEN, wor
     server = Server(f"http://127.0.0.1:{port}", Path(settings.notes_dir), Path(settings.index_dir), proc, log,
                     Path(child_env["RAG_FEEDBACK_DB"]))
     try:
-        _wait_ready(server, timeout)
+        _wait_ready(server, timeout, workers)
         yield server
     finally:
         stop_process(proc)
 
 
-def _wait_ready(server: Server, timeout: float) -> None:
+def _wait_ready(server: Server, timeout: float, workers: int = 1) -> None:
+    """Until ``workers`` distinct worker processes have answered /health (fresh connections: a
+    worker still loading its models accepts none, so the first answer says nothing of the others)."""
     deadline = time.monotonic() + timeout
+    seen: set[object] = set()
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"uvicorn exited with {server.process.returncode}:\n{server.output()}")
         try:
-            if httpx.get(server.url + "/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
+            r = httpx.get(server.url + "/health", timeout=2, headers={"Connection": "close"})
+            if r.status_code == 200:
+                seen.add(r.json().get("worker"))
+                if len(seen) >= workers:
+                    return
+        except (httpx.HTTPError, ValueError):
             pass
-        time.sleep(0.2)
+        time.sleep(0.2 if not seen else 0.05)
+    if seen:
+        raise TimeoutError(f"only {len(seen)} of {workers} uvicorn workers answered /health within {timeout:.0f}s")
     raise TimeoutError(f"uvicorn did not answer /health within {timeout:.0f}s:\n{server.output()}")
 
 

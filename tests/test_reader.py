@@ -204,6 +204,15 @@ def test_comparison_on_the_notes_answers_both_sides(pipeline) -> None:  # noqa: 
     assert "다중 언어" in answer.answer and "영어로만" in answer.answer
 
 
+@pytest.mark.parametrize("question,quoted", [("드롭아웃이 뭐야?", "Dropout(overfitting 방지)"),
+                                             ("드롭아웃은 CNN에서 왜 써?", "Dropout(overfitting 방지)")])
+def test_a_loanword_kiwi_splits_meets_its_latin_spelling(pipeline, question: str, quoted: str) -> None:  # noqa: ANN001
+    # Kiwi reads 드롭아웃 as 드롭 + 아웃; the notes write "Dropout"
+    answer = pipeline.run(question)
+    assert not answer.refused, answer.debug
+    assert quoted in answer.answer
+
+
 def test_count_written_in_words_is_answered(pipeline) -> None:  # noqa: ANN001
     answer = pipeline.run("케라스로 모델을 정의하는 방법은 몇 가지야?")
     assert not answer.refused, answer.debug
