@@ -108,7 +108,8 @@ def choose_embedder(settings: Settings, index_dir: Path, chunks: list[Chunk], re
             if name == order[-1]:
                 raise
             skipped.append(f"{name}: {exc.message}")
-            log.warning("embedder %s unavailable (%s); trying %s", name, exc.message, order[order.index(name) + 1])
+            # the designed path offline (no hub): said in the summary's embedder note, not a warning
+            log.info("embedder %s unavailable (%s); trying %s", name, exc.message, order[order.index(name) + 1])
             continue
         embedder.note = (f"RAG_EMBEDDER={settings.embedder}: {name} answered"
                          + (f" after {'; '.join(skipped)}" if skipped else ""))

@@ -229,6 +229,9 @@ def verify(directory: Path, weights_path: Path) -> dict[str, Any]:
     import torch
 
     torch.set_num_threads(1)  # as the embedder runs (RAG_EMBED_THREADS); two spinning threads starve on busy cores
+    from rag.embedders.sentence_transformer import quiet_model_loading
+
+    quiet_model_loading()
     model = SentenceTransformer(str(directory), device="cpu")
     texts = verification_texts()
     cosines, mismatches = [], 0

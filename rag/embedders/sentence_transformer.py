@@ -9,6 +9,14 @@ import numpy as np
 from rag.embedders.base import Embedder, Kind, normalise
 
 
+def quiet_model_loading() -> None:
+    """transformers draws a "Loading weights" bar on every model load, tty or not; our own
+    progress (ingest.progress) is shown on a terminal only, so this one goes."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
 class SentenceTransformerEmbedder(Embedder):
     kind = "sentence-transformers"
 
@@ -16,6 +24,7 @@ class SentenceTransformerEmbedder(Embedder):
         import torch
         from sentence_transformers import SentenceTransformer  # heavy import, only when used
 
+        quiet_model_loading()
         if threads:  # torch's intra-op threads spin; on shared cores they starve each other
             torch.set_num_threads(threads)
         self.model_name = model_name
