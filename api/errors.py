@@ -72,6 +72,8 @@ def invalid(field: str, reason: str, value: Any = None) -> RequestValidationErro
 def validation_param(exc: RequestValidationError) -> str | None:
     """The field of the first error as a dotted path (``messages.0.content``), or None."""
     first = exc.errors()[0] if exc.errors() else {}
+    if first.get("type") == "json_invalid":
+        return None  # its loc is a character position, not a field
     loc = [str(p) for p in first.get("loc", ())]
     if loc and loc[0] in _LOCATIONS:
         loc = loc[1:]
@@ -85,6 +87,9 @@ def validation_message(exc: RequestValidationError) -> str:
     first = exc.errors()[0] if exc.errors() else {}
     param = validation_param(exc)
     reason = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
+    if first.get("type") == "json_invalid":
+        at = first.get("loc", ("body", "?"))[-1]
+        return f"the request body is not valid JSON ({reason} at character {at}); send a JSON object"
     return f"{param}: {reason}" if param else reason
 
 

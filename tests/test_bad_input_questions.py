@@ -165,3 +165,11 @@ def test_a_note_with_an_injection_changes_no_instructions(client: httpx.Client, 
         assert not other["refused"] and "단일 단계" in other["answer"]
     finally:
         assert client.delete("/documents/injection.md", headers=server.admin()).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/ask", "/ask/stream", "/v1/chat/completions"])
+def test_a_body_that_is_not_json_says_so(client: httpx.Client, path: str) -> None:
+    r = client.post(path, content=b"not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 422
+    message = r.json()["error"]["message"]
+    assert "not valid JSON" in message and not message.startswith("0:"), message
