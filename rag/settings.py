@@ -93,6 +93,21 @@ class Settings(BaseSettings):
     feedback_db: Path = Field(
         Path("data/feedback.sqlite"), description="Students' feedback (its own file: not under index_dir)")
     feedback_per_minute: int = Field(10, ge=1, description="Feedback posts allowed per client address per minute")
+    milvus_uri: str = Field(
+        "http://127.0.0.1:19530",
+        description="Milvus server for RAG_INDEX_BACKEND=milvus (a Milvus standalone/cluster, or `milvus-lite server`); "
+        "a Milvus Lite file path serves one process only",
+    )
+    milvus_token: str | None = Field(None, description="Token (or 'user:password') of a secured Milvus server")
+    milvus_prefix: str = Field(
+        "rag", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+        description="Prefix of this index's Milvus collections and of its live alias (<prefix>_live)",
+    )
+    milvus_timeout_s: float = Field(10.0, gt=0, description="Timeout of one call to Milvus, in seconds")
+    ingest_url: str | None = Field(
+        None, description="Base URL of the one ingest service; set on API workers of a multi-host deployment, "
+        "their document routes forward writes there",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> "Settings":
