@@ -126,7 +126,7 @@ def _searcher(settings: Settings):  # noqa: ANN202 - local factory
     from rag.reranker import load_reranker
     from rag.search import Searcher
 
-    live = LiveSnapshot(settings.index_dir)
+    live = LiveSnapshot.from_settings(settings)
     return Searcher(settings, live.get, reranker=load_reranker(settings.reranker_model))
 
 
@@ -171,10 +171,10 @@ def search(
 
 
 def _searcher_titles(settings: Settings) -> dict[str, str | None]:
-    from rag.snapshot import SnapshotStore
+    from rag.snapshots.backends import snapshot_source
 
     try:
-        return SnapshotStore(settings.index_dir).open_live().titles
+        return snapshot_source(settings).open_live().titles
     except RagError:
         return {}
 

@@ -33,7 +33,7 @@ class Services:
 
     @classmethod
     def load(cls, settings: Settings) -> "Services":
-        live = LiveSnapshot(settings.index_dir)
+        live = LiveSnapshot.from_settings(settings)
         searcher = Searcher(settings, live.get, reranker=load_reranker(settings.reranker_model))
         pipeline = AnswerPipeline(settings, searcher, load_generator(settings))
         return cls(settings, live, searcher, pipeline, DocumentService(settings, live), NotesAudit(settings.notes_dir))

@@ -8,9 +8,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rag.dense_index import DenseIndex
+from rag.dense import registry as dense_registry
 from rag.embedders.base import Embedder
-from rag.lexical_index import LexicalIndex
+from rag.lexical import registry as lexical_registry
 from rag.settings import Settings
 from rag.types import Chunk
 
@@ -58,9 +58,10 @@ class SnapshotBuilder:
             cache.close()
         stage("write")
         with bar(self.progress, 3, "writing", "step") as b:
-            dense = DenseIndex.build(vectors)
+            dense = dense_registry.dense_class(dense_registry.DEFAULT).build(vectors)
             b.update(1)
-            lexical = LexicalIndex.build([[t for sent in chunk for t in sent[2]] for chunk in sentences])
+            tokens = [[t for sent in chunk for t in sent[2]] for chunk in sentences]
+            lexical = lexical_registry.lexical_class(lexical_registry.DEFAULT).build(tokens)
             b.update(1)
             writer = SnapshotWriter(self.index_dir, keep=self.settings.keep_snapshots)
             snap_id = writer.write(chunks, documents, dense, lexical, embedder, {"config": config}, sentences)

@@ -18,7 +18,8 @@ from typing import Any, Callable
 
 from rag.errors import BadDocument, Conflict, DuplicateDocument, InvalidInput, RagError
 from rag.settings import Settings
-from rag.snapshot import CHUNKS_DB, read_chunks, read_current, snapshots_dir, verify_snapshot
+from rag.snapshots.format import CHUNKS_DB, read_chunks, read_current, snapshots_dir
+from rag.snapshots.verify import verify_snapshot
 from rag.types import Chunk
 
 from ingest import cleaning, splitting, titles

@@ -16,7 +16,7 @@ from rag.generators.base import Cancellation, Generation, Generator
 from rag.generators.extractive import ExtractiveGenerator
 from rag.search import Searcher
 from rag.settings import RetrieverName, Settings
-from rag.snapshot import Snapshot
+from rag.snapshots.snapshot import Snapshot
 from rag.types import SearchResult
 
 log = logging.getLogger(__name__)

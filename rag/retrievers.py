@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rag.query import AnalyzedQuery
-from rag.snapshot import Snapshot
+from rag.snapshots.snapshot import Snapshot
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from rag.query import AnalyzedQuery, analyze
 from rag.reranker import Reranker
 from rag.retrievers import BM25Retriever, DenseRetriever, Hit, HybridRetriever, Retriever, rrf_fuse
 from rag.settings import RetrieverName, Settings
-from rag.snapshot import Snapshot
+from rag.snapshots.snapshot import Snapshot
 from rag.types import Passage, SearchResult
 
 

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     notes_dir: Path = Field(Path("data/notes"), description="Directory of documents to ingest")
     index_dir: Path = Field(Path("data/index"), description="Where snapshots and the embedding cache live")
     keep_snapshots: int = Field(3, ge=1, description="Snapshots kept after a publish")
+    index_backend: str = Field(
+        "faiss", description="Where the query side finds its snapshots: 'faiss' (snapshot directories under "
+        "index_dir; the registry is rag.snapshots.backends.INDEX_BACKENDS)",
+    )
 
     embedder: str = Field(
         "auto",

@@ -16,7 +16,8 @@ from rag.embedders.e5 import BuiltE5Embedder
 from rag.embedders.e5_build import MIN_COSINE, REPORT, bundled_weights, ensure_built, verification_texts
 from rag.errors import ModelUnavailable
 from rag.settings import Settings, default_model_cache, get_settings
-from rag.snapshot import Snapshot, SnapshotStore
+from rag.snapshots.snapshot import Snapshot
+from rag.snapshots.store import SnapshotStore
 from tests.conftest import NOTES, TESTSET
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]

@@ -6,7 +6,8 @@ import sqlite3
 from pathlib import Path
 
 from ingest.pipeline import Ingestor
-from rag.snapshot import CHUNKS_DB, SnapshotStore, list_snapshot_ids, read_current, snapshots_dir
+from rag.snapshots.format import CHUNKS_DB, list_snapshot_ids, read_current, snapshots_dir
+from rag.snapshots.store import SnapshotStore
 from tests.pdfs import write_text_pdf
 
 

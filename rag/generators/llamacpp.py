@@ -31,7 +31,7 @@ def resolve_model_path(spec: str) -> Path:
         raise ModelUnavailable(f"LLM model {spec!r} is neither a GGUF file nor 'owner/repo/file.gguf'")
     from huggingface_hub import hf_hub_download
 
-    from rag.embedders.loader import hub_reachable
+    from rag.hub import hub_reachable
 
     repo, filename = "/".join(parts[:2]), "/".join(parts[2:])
     try:
