@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.documents import DocumentService
+from api.forwarding import ForwardingDocuments
 from ingest import staging
 from ingest.notes_audit import NotesAudit
 from rag.live import LiveSnapshot
@@ -36,7 +37,8 @@ class Services:
         live = LiveSnapshot.from_settings(settings)
         searcher = Searcher(settings, live.get, reranker=load_reranker(settings.reranker_model))
         pipeline = AnswerPipeline(settings, searcher, load_generator(settings))
-        return cls(settings, live, searcher, pipeline, DocumentService(settings, live), NotesAudit(settings.notes_dir))
+        documents = ForwardingDocuments(settings, live) if settings.ingest_url else DocumentService(settings, live)
+        return cls(settings, live, searcher, pipeline, documents, NotesAudit(settings.notes_dir))  # type: ignore[arg-type]
 
     def reconcile(self) -> None:
         """At start-up: settle staged writes a killed server left, then compare the notes

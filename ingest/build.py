@@ -12,12 +12,14 @@ from rag.dense import registry as dense_registry
 from rag.embedders.base import Embedder
 from rag.lexical import registry as lexical_registry
 from rag.settings import Settings
+from rag.snapshots.format import snapshots_dir
 from rag.types import Chunk
 
 from ingest.cache import EmbeddingCache, text_hash
 from ingest.splitting import embed_input
 from ingest.embedder_choice import choose_embedder
 from ingest.progress import bar
+from ingest.publishers import index_publisher
 from ingest.snapshot_writer import SnapshotWriter
 
 ANALYZER = "kiwi-sentences-v5"  # Kiwi sentence spans + content morphemes per sentence
@@ -67,8 +69,13 @@ class SnapshotBuilder:
             snap_id = writer.write(chunks, documents, dense, lexical, embedder, {"config": config}, sentences)
             b.update(1)
         stage("publish")
+        publisher = index_publisher(self.settings)
+        if publisher is not None:  # the engine first: a crash in between leaves CURRENT to be re-published
+            publisher.publish(snapshots_dir(self.index_dir) / snap_id)
         writer.publish(snap_id)
         writer.prune()
+        if publisher is not None:
+            publisher.prune(self.settings.keep_snapshots)
         return Built(snap_id, len(chunks), embedder.id, embedded)
 
     def _embed(self, cache: EmbeddingCache, embedder: Embedder, inputs: list[str], hashes: list[str]) -> tuple[np.ndarray, int]:

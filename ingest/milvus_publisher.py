@@ -214,10 +214,11 @@ def bm25_weights(lexical: Any) -> tuple[sparse.csr_matrix, list[str], list[int]]
     n_terms = len(scores["indptr"]) - 1
     matrix = sparse.csc_matrix((scores["data"], scores["indices"], scores["indptr"]),
                                shape=(int(scores["num_docs"]), n_terms)).tocsr()
-    tokens = [""] * n_terms
+    tokens = [""] * max(n_terms, max(vocab.values(), default=-1) + 1)  # bm25s adds "" past the matrix's terms
     for token, j in vocab.items():
         tokens[j] = token
-    return matrix, tokens, np.diff(scores["indptr"]).astype(int).tolist()
+    doc_freqs = np.diff(scores["indptr"]).astype(int).tolist()
+    return matrix, tokens, doc_freqs + [0] * (len(tokens) - len(doc_freqs))
 
 
 def _sentence_rows(db: Path) -> dict[int, tuple[str, str]]:

@@ -30,6 +30,7 @@ from ingest.loaders import LoadedDocument, doc_type
 from ingest.lock import writer_lock
 from ingest.normalize import normalize_id
 from ingest.progress import bar
+from ingest.publishers import index_publisher
 
 __all__ = ["ANALYZER", "IngestSummary", "Ingestor", "embed_input", "scan"]
 log = logging.getLogger(__name__)
@@ -155,6 +156,7 @@ class Ingestor:
             return
         self._count(summary, old, new)
         if live and new == old and live.get("config") == self.config() and not refit:
+            self._republish(str(live["id"]), stage)
             return  # nothing changed: keep the live snapshot
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         previous = {d["doc"]: d for d in (self._live_chunks()[1] if live else [])}
@@ -296,6 +298,15 @@ class Ingestor:
         built = SnapshotBuilder(self.settings, self.progress).publish(chunks, documents, self.config(), refit, stage)
         summary.snapshot, summary.published = built.snapshot, True
         summary.chunks, summary.embedder, summary.embedded = built.chunks, built.embedder, built.embedded
+
+    def _republish(self, snap_id: str, stage: Callable[[str], None]) -> None:
+        """Publish the live snapshot to the index engine when the engine serves another one (the
+        engine was just configured, was emptied, or an ingest died between the two switches)."""
+        publisher = index_publisher(self.settings)
+        if publisher is not None and publisher.live_id() != snap_id:
+            stage("publish")
+            publisher.publish(snapshots_dir(self.index_dir) / snap_id)
+            publisher.prune(self.settings.keep_snapshots)
 
     def _live_meta(self) -> dict[str, Any] | None:
         """Meta of the live snapshot if it passes a quick check; a damaged one counts as absent,

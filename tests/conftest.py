@@ -85,6 +85,6 @@ def notes_settings(tmp_path_factory: pytest.TempPathFactory, index_backend: str,
 
 @pytest.fixture(scope="session")
 def notes_snapshot(notes_settings: Settings):  # noqa: ANN201
-    from rag.snapshots.store import SnapshotStore
+    from rag.snapshots.backends import snapshot_source
 
-    return SnapshotStore(notes_settings.index_dir).open_live()
+    return snapshot_source(notes_settings).open_live()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from rag.milvus.engine import GRPC_OPTIONS
 from tests.server import free_port, stop_process
 
 
@@ -44,7 +45,7 @@ def run_milvus(data_dir: Path | None = None, timeout: float = 120) -> Iterator[M
             if proc.poll() is not None:
                 raise RuntimeError(f"milvus-lite server exited with {proc.returncode}:\n{server.output()}")
             try:
-                MilvusClient(uri=server.uri, timeout=2).list_collections()
+                MilvusClient(uri=server.uri, timeout=2, grpc_options=GRPC_OPTIONS).list_collections()
                 break
             except Exception:
                 if time.monotonic() > deadline:

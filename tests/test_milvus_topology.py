@@ -7,7 +7,6 @@ collection left the workers answer 503 with the reason."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -56,7 +55,7 @@ def test_workers_serve_from_milvus_with_no_local_files(topology) -> None:  # noq
     with workers.client() as c:
         health = c.get("/health").json()
         assert health["snapshot"] == _live(settings) == read_current(settings.index_dir)
-        r = c.post("/search", json={"question": "YOLO는 객체를 어떻게 탐지해?"})
+        r = c.get("/search", params={"q": "YOLO는 객체를 어떻게 탐지해?"})
         assert r.status_code == 200 and r.json()["passages"], r.text
         assert r.headers["X-Snapshot-Id"] == health["snapshot"]
         r = c.post("/ask", json={"question": "YOLO에서 그리드 박스는 무슨 일을 해?"})
@@ -73,7 +72,7 @@ def test_writes_go_through_the_ingest_service_while_searches_keep_answering(topo
     def load() -> None:
         with workers.client() as c:
             while not stop.is_set():
-                r = c.post("/search", json={"question": "트랜스포머의 어텐션은 무엇을 계산해?"})
+                r = c.get("/search", params={"q": "트랜스포머의 어텐션은 무엇을 계산해?"})
                 seen.append((r.status_code, r.headers.get("X-Snapshot-Id")))
 
     threads = [threading.Thread(target=load) for _ in range(3)]
@@ -102,7 +101,7 @@ def test_writes_go_through_the_ingest_service_while_searches_keep_answering(topo
     ids = [sid for _, sid in seen]
     assert before in ids and after in ids and ids[-1] == after
     with workers.client() as c:
-        r = c.post("/search", json={"question": "밀버스 별칭은 언제 바뀌어?"})
+        r = c.get("/search", params={"q": "밀버스 별칭은 언제 바뀌어?"})
         assert any(p["doc"] == "milvus-alias.md" for p in r.json()["passages"]), r.text
         assert c.delete("/documents/milvus-alias.md", headers=workers.admin()).status_code == 200
 
@@ -140,7 +139,7 @@ def test_an_ingest_killed_before_the_alias_switch_leaves_the_last_good_collectio
     assert source.current_id() == before and len(source.snapshot_ids()) >= 2  # a complete, unpublished one
     with workers.client() as c:
         for _ in range(4):
-            r = c.post("/search", json={"question": "YOLO는 객체를 어떻게 탐지해?"})
+            r = c.get("/search", params={"q": "YOLO는 객체를 어떻게 탐지해?"})
             assert r.status_code == 200 and r.headers["X-Snapshot-Id"] == before
     summary = Ingestor(settings, progress=False).sync()  # the next ingest publishes and prunes
     assert summary.published and _live(settings) == summary.snapshot
@@ -157,6 +156,6 @@ def test_workers_answer_503_when_no_collection_is_left(topology) -> None:  # noq
             client.drop_collection(name)
     time.sleep(1.5)  # the workers look at the alias at most once a second
     with workers.client() as c:
-        r = c.post("/search", json={"question": "YOLO는 객체를 어떻게 탐지해?"})
+        r = c.get("/search", params={"q": "YOLO는 객체를 어떻게 탐지해?"})
         assert_error(r, 503, "no_index", mentions="rag ingest")
         assert c.get("/health").json()["status"] == "no_index"

@@ -31,11 +31,11 @@ LIVE_SUFFIX = "_live"
 PART_CHARS = 60_000  # base64 characters per blob row (ASCII: characters = bytes)
 TEXT_MAX = 65_535  # Milvus's VARCHAR limit, in bytes
 BLOB_DIM = 2
-MAX_QUERY_ROWS = 16_384  # Milvus's limit on rows one query returns (offset + limit)
+# pymilvus pings an idle channel every 10 s; a gRPC server with default settings (milvus-lite's)
+# answers pings more frequent than every 5 minutes without calls with GOAWAY "too_many_pings",
+# and the channel fails. Idle workers send no pings; busy ones ping at most every 5 minutes.
+GRPC_OPTIONS = {"grpc.keepalive_time_ms": 300_000, "grpc.keepalive_permit_without_calls": False}
 
-# pymilvus logs every failed call at ERROR with a traceback before raising it; we raise a clear
-# error of our own instead (a missing alias before the first publish is no error at all).
-logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
 
 
 def is_server_uri(uri: str) -> bool:
@@ -48,9 +48,14 @@ def connect(settings: "Settings") -> "MilvusClient":
     from pymilvus import MilvusClient
     from pymilvus.exceptions import MilvusException
 
+    # pymilvus logs every failed call at ERROR with a traceback before raising it (its logging set-up
+    # runs on import); we raise a clear error of our own instead, and a missing alias before the
+    # first publish is no error at all.
+    logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
     uri = settings.milvus_uri
     try:
-        client = MilvusClient(uri=uri, token=settings.milvus_token or "", timeout=settings.milvus_timeout_s)
+        client = MilvusClient(uri=uri, token=settings.milvus_token or "", timeout=settings.milvus_timeout_s,
+                              grpc_options=GRPC_OPTIONS if is_server_uri(uri) else {})
         client.list_aliases()  # a cheap round trip: fail here, not in the middle of a request
         return client
     except MilvusException as exc:

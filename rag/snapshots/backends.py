@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 from rag.errors import InvalidInput
 from rag.snapshots.snapshot import Snapshot
 from rag.snapshots.store import SnapshotStore
+from rag.milvus.source import MilvusSnapshotSource
 
 if TYPE_CHECKING:
     from rag.settings import Settings
@@ -39,6 +40,7 @@ class SnapshotSource(Protocol):
 
 INDEX_BACKENDS: dict[str, type[SnapshotSource]] = {
     "faiss": SnapshotStore,
+    "milvus": MilvusSnapshotSource,
 }
 
 
