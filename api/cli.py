@@ -6,12 +6,15 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from rag.errors import RagError
 from rag.settings import RetrieverName, Settings
+
+if TYPE_CHECKING:
+    from rag.wiring import Wiring
 
 # rich_markup_mode=None: plain help, where flags show no "<bool>" type (typer's rich help prints one).
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
@@ -121,13 +124,10 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _searcher(settings: Settings):  # noqa: ANN202 - local factory
-    from rag.live import LiveSnapshot
-    from rag.reranker import load_reranker
-    from rag.search import Searcher
+def _wiring(settings: Settings) -> "Wiring":
+    from rag.wiring import Wiring  # imported by the commands that need it: `rag --help` loads no index code
 
-    live = LiveSnapshot.from_settings(settings)
-    return Searcher(settings, live.get, reranker=load_reranker(settings.reranker_model))
+    return Wiring(settings)
 
 
 def _check_question(question: str, retriever: str | None, settings: Settings) -> None:
@@ -151,8 +151,10 @@ def search(
     """Ranked passages for a question, with each retriever's rank and the gate's verdict."""
     settings = _settings()
     _check_question(question, retriever, settings)
+    wired = _wiring(settings)
     try:
-        result = _searcher(settings).run(question, k, retriever)  # type: ignore[arg-type]
+        snapshot = wired.live.get()
+        result = wired.searcher.run(question, k, retriever, snapshot=snapshot)  # type: ignore[arg-type]
     except RagError as exc:
         _fail(exc.message)
         return
@@ -161,28 +163,12 @@ def search(
         return
     verdict = "REFUSE (weak evidence)" if result.refused else "answerable"
     typer.echo(f"evidence {result.evidence:.3f}: {verdict}; {result.timings_ms['total']:.1f} ms")
-    titles = _searcher_titles(settings)
     for i, p in enumerate(result.passages, start=1):
         c = p.chunk
-        where = _where(c.doc, titles.get(c.doc), c.section, c.page, c.start, c.end)
+        where = _where(c.doc, snapshot.title(c.doc), c.section, c.page, c.start, c.end)
         ranks = ", ".join(f"{n} #{r['rank']}" for n, r in p.ranks.items())
         typer.echo(f"\n[{i}] {where}  score {p.score:.4f} ({ranks})")
         typer.echo("    " + c.text[:300].replace("\n", "\n    "))
-
-
-def _searcher_titles(settings: Settings) -> dict[str, str | None]:
-    from rag.snapshots.backends import snapshot_source
-
-    try:
-        return snapshot_source(settings).open_live().titles
-    except RagError:
-        return {}
-
-
-def _pipeline(settings: Settings):  # noqa: ANN202 - local factory
-    from rag.pipeline import AnswerPipeline, load_generator
-
-    return AnswerPipeline(settings, _searcher(settings), load_generator(settings))
 
 
 @app.command()
@@ -197,7 +183,7 @@ def ask(
     settings = _settings()
     _check_question(question, retriever, settings)
     try:
-        pipeline = _pipeline(settings)
+        pipeline = _wiring(settings).pipeline
         if stream and not as_json:
             answer = None
             for event in pipeline.stream(question, k, retriever):  # type: ignore[arg-type]
@@ -279,7 +265,7 @@ def eval_(
         except ComparisonError as exc:
             _fail(f"cannot compare with {baseline}: {exc}")
     try:
-        pipeline = _pipeline(settings)
+        pipeline = _wiring(settings).pipeline
         reports = [Evaluator(settings, pipeline, k=k, retriever=retriever).run(  # type: ignore[arg-type]
             items, source=qa_file, summary_only=summary_only) for qa_file, items in zip(qa_files, loaded)]
         if old is not None:
@@ -329,7 +315,7 @@ def calibrate(
     settings = _settings()
     try:
         items = load_testset(qa_file)
-        report = run_calibration(items, _searcher(settings), max_answerable_refused)
+        report = run_calibration(items, _wiring(settings).searcher, max_answerable_refused)
     except TestsetError as exc:
         _fail(str(exc))
         return

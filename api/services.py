@@ -11,10 +11,10 @@ from api.documents import DocumentService
 from ingest import staging
 from ingest.notes_audit import NotesAudit
 from rag.live import LiveSnapshot
-from rag.pipeline import AnswerPipeline, load_generator
-from rag.reranker import load_reranker
+from rag.pipeline import AnswerPipeline
 from rag.search import Searcher
 from rag.settings import Settings
+from rag.wiring import Wiring
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +33,9 @@ class Services:
 
     @classmethod
     def load(cls, settings: Settings) -> "Services":
-        live = LiveSnapshot.from_settings(settings)
-        searcher = Searcher(settings, live.get, reranker=load_reranker(settings.reranker_model))
-        pipeline = AnswerPipeline(settings, searcher, load_generator(settings))
-        return cls(settings, live, searcher, pipeline, DocumentService(settings, live), NotesAudit(settings.notes_dir))
+        wired = Wiring(settings)
+        return cls(settings, wired.live, wired.searcher, wired.pipeline, DocumentService(settings, wired.live),
+                   NotesAudit(settings.notes_dir))
 
     def reconcile(self) -> None:
         """At start-up: settle staged writes a killed server left, then compare the notes

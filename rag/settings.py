@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RetrieverName = Literal["dense", "bm25", "hybrid"]
@@ -71,6 +71,16 @@ class Settings(BaseSettings):
         description="Reader answerability threshold (the gate); calibrate with `rag calibrate`",
     )
 
+    generator: str = Field(
+        "auto", description="'auto' (the first configured of rag.generators.registry.GENERATORS: the remote "
+        "server when RAG_LLM_URL is set, llama.cpp when RAG_LLM_MODEL is, else extractive) or one of their names",
+    )
+    llm_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible server (llama.cpp's server, vLLM, Ollama), "
+        "e.g. http://127.0.0.1:8080/v1; answers are generated there",
+    )
+    llm_api_key: SecretStr | None = Field(None, description="Bearer token for RAG_LLM_URL, when it wants one")
+    llm_remote_model: str = Field("default", description="Model name sent to RAG_LLM_URL (Ollama and vLLM need it)")
     llm_model: str | None = Field(
         None, description="GGUF path, or 'repo_id/file.gguf' on the hub; unset -> extractive answers"
     )
