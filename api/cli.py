@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from rag.errors import RagError
-from rag.settings import RetrieverName, Settings
+from rag.settings import RETRIEVER_CHOICES, RetrieverName, Settings
 
 if TYPE_CHECKING:
     from rag.wiring import Wiring
@@ -35,7 +35,7 @@ class _LibraryNoise(logging.Filter):
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")]
 KOpt = Annotated[Optional[int], typer.Option("-k", "--k", min=1, max=50, help="Passages to retrieve")]
-RetrieverOpt = Annotated[Optional[str], typer.Option(help="dense, bm25 or hybrid")]
+RetrieverOpt = Annotated[Optional[RetrieverName], typer.Option(help=f"{RETRIEVER_CHOICES} (default RAG_RETRIEVER)")]
 
 
 def _settings() -> Settings:
@@ -130,9 +130,7 @@ def _wiring(settings: Settings) -> "Wiring":
     return Wiring(settings)
 
 
-def _check_question(question: str, retriever: str | None, settings: Settings) -> None:
-    if retriever not in (None, "dense", "bm25", "hybrid"):
-        _fail("--retriever must be dense, bm25 or hybrid")
+def _check_question(question: str, settings: Settings) -> None:
     from rag.validation import InvalidQuestion, check_question
 
     try:
@@ -150,11 +148,11 @@ def search(
 ) -> None:
     """Ranked passages for a question, with each retriever's rank and the gate's verdict."""
     settings = _settings()
-    _check_question(question, retriever, settings)
+    _check_question(question, settings)
     wired = _wiring(settings)
     try:
         snapshot = wired.live.get()
-        result = wired.searcher.run(question, k, retriever, snapshot=snapshot)  # type: ignore[arg-type]
+        result = wired.searcher.run(question, k, retriever, snapshot=snapshot)
     except RagError as exc:
         _fail(exc.message)
         return
@@ -181,12 +179,12 @@ def ask(
 ) -> None:
     """Answer a question from the notes with verified citations."""
     settings = _settings()
-    _check_question(question, retriever, settings)
+    _check_question(question, settings)
     try:
         pipeline = _wiring(settings).pipeline
         if stream and not as_json:
             answer = None
-            for event in pipeline.stream(question, k, retriever):  # type: ignore[arg-type]
+            for event in pipeline.stream(question, k, retriever):
                 if event.kind == "token":
                     sys.stdout.write(str(event.data))
                     sys.stdout.flush()
@@ -194,7 +192,7 @@ def ask(
                     answer = event.data
             sys.stdout.write("\n")
         else:
-            answer = pipeline.run(question, k, retriever)  # type: ignore[arg-type]
+            answer = pipeline.run(question, k, retriever)
     except RagError as exc:
         _fail(exc.message)
         return
@@ -216,7 +214,7 @@ def eval_(
     qa_files: Annotated[list[Path], typer.Argument(help="QA test set(s) (JSONL), e.g. data/qa/testset.jsonl")],
     as_json: JsonOpt = False,
     out: Annotated[Optional[Path], typer.Option("--out", help="Write report.json, report.md, report.png here")] = None,
-    retriever: Annotated[Optional[str], typer.Option(help="dense, bm25 or hybrid (default RAG_RETRIEVER)")] = None,
+    retriever: RetrieverOpt = None,
     k: Annotated[int, typer.Option("-k", "--k", min=5, max=50, help="Passages retrieved for the retrieval metrics")] = 10,
     baseline: Annotated[Optional[Path], typer.Option(
         "--baseline", help="report.json of an earlier run of the same QA file: add a comparison")] = None,
@@ -233,8 +231,6 @@ def eval_(
     from rag.evaluation.testset import TestsetError, load_testset, testset_identity
 
     settings = _settings()
-    if retriever not in (None, "dense", "bm25", "hybrid"):
-        _fail("--retriever must be dense, bm25 or hybrid")
     if baseline is not None and len(qa_files) > 1:
         _fail("--baseline compares runs of one QA file; several QA files are reported side by side without it")
     if baseline is not None and out is not None and (out / "report.json").resolve() == baseline.resolve():
@@ -266,7 +262,7 @@ def eval_(
             _fail(f"cannot compare with {baseline}: {exc}")
     try:
         pipeline = _wiring(settings).pipeline
-        reports = [Evaluator(settings, pipeline, k=k, retriever=retriever).run(  # type: ignore[arg-type]
+        reports = [Evaluator(settings, pipeline, k=k, retriever=retriever).run(
             items, source=qa_file, summary_only=summary_only) for qa_file, items in zip(qa_files, loaded)]
         if old is not None:
             reports[0]["comparison"] = compare(old, reports[0], baseline=str(baseline))
