@@ -22,9 +22,12 @@ FOREIGN_MAGIC = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"G
                                       "Office file)",
                  b"7z\xbc\xaf": "a 7-Zip archive", b"Rar!": "a RAR archive"}
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or the end record of an empty archive
-# Other ZIP-based formats, named in errors: (a member that marks it, its name).
-FOREIGN_ZIPS = (("xl/workbook.xml", "an Excel workbook (.xlsx)"), ("META-INF/manifest.xml", "an OpenDocument file"),
-                ("META-INF/container.xml", "an EPUB book"))
+# Other ZIP-based formats, named in errors: (a member that marks it, its name), then by the
+# ``mimetype`` member OpenDocument and EPUB files start with.
+FOREIGN_ZIPS = (("xl/workbook.xml", "an Excel workbook (.xlsx)"),)
+FOREIGN_MIMETYPES = ((b"application/vnd.oasis.opendocument", "an OpenDocument file (.odt, .odp, ...)"),
+                     (b"application/epub+zip", "an EPUB book"))
+UNKNOWN_ZIP = "a ZIP archive of an unknown kind"
 
 # Bounds on what a document container may declare. A course deck with images is tens of MB; the
 # upload limit (RAG_MAX_UPLOAD_MB) bounds the compressed size, these bound what it inflates to.
@@ -92,6 +95,8 @@ def describe_foreign(data: bytes) -> str | None:
         names = zip_members(data)
         if names is None:
             return "a damaged or truncated ZIP archive"
-        return next((what for member, what in FOREIGN_ZIPS if member in names), "a ZIP archive of an unknown kind")
+        mimetype = small_member(data, "mimetype") or b"-"
+        return next((what for member, what in FOREIGN_ZIPS if member in names), None) or next(
+            (what for prefix, what in FOREIGN_MIMETYPES if mimetype.startswith(prefix)), UNKNOWN_ZIP)
     head = data[:8]
     return next((name for magic, name in FOREIGN_MAGIC.items() if head.startswith(magic)), None)

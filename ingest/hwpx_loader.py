@@ -123,4 +123,4 @@ LOADER = Loader("hwpx", "a Hangul document (.hwpx)", (".hwpx",), ("application/h
                 "by ' | '), text boxes, footnotes and endnotes in parentheses; sections from outline "
                 "headings (개요 N styles or outline paragraph shapes)",
                 load, sniff=sniff,
-                expected="it is not a Hangul OWPML package (no mimetype application/hwp+zip with Contents/section0.xml)")
+                expected="an OWPML package (mimetype application/hwp+zip, Contents/section0.xml) expected")

@@ -58,7 +58,10 @@ def check_content(data: bytes, loader: Loader) -> None:
     if loader.sniff is not None:
         if not loader.sniff(data):
             found = identify(data)
-            raise BadDocument(f"not {loader.name}: " + (f"it is {found}" if found else loader.expected))
+            if found is None:
+                raise BadDocument(f"not {loader.name}: {loader.expected}")
+            unknown = found == containers.UNKNOWN_ZIP
+            raise BadDocument(f"not {loader.name}: it is {found}" + (f" ({loader.expected})" if unknown else ""))
         return
     found = identify(data)
     if found is not None:
