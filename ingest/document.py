@@ -82,6 +82,8 @@ class Loader:
     returns :class:`Loaded` or raises ``BadDocument``. ``sniff(data)``: True when the bytes are
     this format; None for text formats, which accept any content that is no known binary format.
     ``expected``: what the content lacks when ``sniff`` says no and nothing else is recognised.
+    ``metadata_title``: the format has a title of its own beside the text (HTML ``<title>``, PDF
+    and Office document properties), which ``Loaded.title`` then holds and titles prefer.
     """
 
     type: str
@@ -92,6 +94,7 @@ class Loader:
     load: Callable[[bytes, int], Loaded]
     sniff: Callable[[bytes], bool] | None = None
     expected: str = ""
+    metadata_title: bool = False
 
 
 @dataclass
@@ -161,8 +164,8 @@ class TextLayout:
             self._page = None
 
     def result(self, title: str = "", warnings: tuple[str, ...] = ()) -> Loaded:
+        """The text laid out; ``title``: the format's metadata title, if any."""
         self.end_page()
         text = "".join(self.parts)
         pages = tuple(self.pages) or (Page(None, 0, len(text)),)
-        first = self.headings[0].title if self.headings else ""
-        return Loaded(text, pages, (title or first)[:80], tuple(self.headings), tuple(sorted(self.breaks)), warnings)
+        return Loaded(text, pages, title[:80], tuple(self.headings), tuple(sorted(self.breaks)), warnings)

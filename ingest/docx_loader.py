@@ -100,4 +100,4 @@ LOADER = Loader("docx", "a Word document (.docx)", (".docx",),
                 "paragraphs and tables in document order (a table row per line, cells separated by "
                 "' | '); sections from Heading 1-9 / Title styles and outline levels; headers, "
                 "footers, text boxes and footnotes left out",
-                load, sniff=sniff, expected="a ZIP package with word/document.xml expected")
+                load, sniff=sniff, expected="a ZIP package with word/document.xml expected", metadata_title=True)

@@ -254,4 +254,4 @@ def load(data: bytes, chunk_chars: int) -> Loaded:
 
 LOADER = Loader("html", "an HTML page", (".html", ".htm"), ("text/html",),
                 "visible text in reading order (scripts, styles and hidden elements dropped); "
-                "sections from h1-h6", load)
+                "sections from h1-h6", load, metadata_title=True)

@@ -164,4 +164,5 @@ def load(data: bytes, chunk_chars: int) -> Loaded:
 LOADER = Loader("pdf", "a PDF", (".pdf",), ("application/pdf",),
                 "the text layer page by page (page numbers kept for citations); pages without "
                 "a Unicode text layer reported, not indexed; sections from heading-like lines",
-                load, sniff=lambda data: b"%PDF-" in data[:1024], expected="it does not start with %PDF-")
+                load, sniff=lambda data: b"%PDF-" in data[:1024], expected="it does not start with %PDF-",
+                metadata_title=True)

@@ -86,4 +86,4 @@ LOADER = Loader("pptx", "a PowerPoint presentation (.pptx)", (".pptx",),
                 "one page per slide (the slide number is the page in citations); the slide title "
                 "as section; text frames, tables and grouped shapes in reading order; speaker notes "
                 f"after the slide's text, led by '{NOTES_LABEL}'",
-                load, sniff=sniff, expected="a ZIP package with ppt/presentation.xml expected")
+                load, sniff=sniff, expected="a ZIP package with ppt/presentation.xml expected", metadata_title=True)

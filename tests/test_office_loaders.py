@@ -190,3 +190,10 @@ def test_hwpx_xml_bomb_is_refused_without_expanding() -> None:
             z.writestr(name, data)
     with pytest.raises(BadDocument, match="DTD"):
         load_bytes("bomb.hwpx", out.getvalue(), "hwpx")
+
+
+def test_an_untitled_first_slide_never_titles_the_deck() -> None:
+    from ingest.titles import document_title
+
+    doc = load_bytes("무제.pptx", pptx_bytes([{"boxes": [(2, "상자에 쓴 첫 줄")]}, {"title": "둘째 슬라이드"}]), "pptx")
+    assert doc.headings[0].title == "Slide 1" and document_title(doc) != "Slide 1"
