@@ -138,7 +138,7 @@ class DocumentOut(BaseModel):
     id: str = Field(..., description="Path relative to the notes directory; use it in PUT/DELETE /documents/{id}")
     title: str | None
     type: str = Field(..., description=f"Document type: {type_names()}")
-    pages: int | None = Field(None, description="Page count (PDF only)")
+    pages: int | None = Field(None, description="Page count (PDF pages, PowerPoint slides); null for formats without pages")
     chunks: int
     hash: str = Field(..., description="SHA-256 of the file's bytes")
     size: int | None = None

@@ -4,7 +4,8 @@ Each slide is a page (``Page.number`` = the slide's number, 1-based, hidden slid
 a section named by its title (a slide without a title is the section "Slide N", not written into
 the text). The slide's text follows in reading order: its shapes top to bottom, then left to
 right (grouped shapes likewise inside the group), text frames paragraph by paragraph, tables a
-row per line with cells separated by " | ". The speaker notes come last on their slide, led by
+row per line with cells separated by " | "; footer, slide-number and date placeholders (running
+text on every slide) are left out. The speaker notes come last on their slide, led by
 ``NOTES_LABEL`` so a reader can tell them from the slide's own text. Pictures and charts carry no
 text and are skipped.
 """
@@ -47,6 +48,19 @@ def shape_lines(shape: Any) -> Iterator[str]:
             yield paragraph.text
 
 
+def _is_chrome(shape: Any) -> bool:
+    """The footer, slide-number and date placeholders: running text on every slide, not content."""
+    from pptx.enum.shapes import PP_PLACEHOLDER
+
+    if not shape.is_placeholder:
+        return False
+    try:
+        kind = shape.placeholder_format.type
+    except (AttributeError, ValueError):
+        return False
+    return kind in (PP_PLACEHOLDER.FOOTER, PP_PLACEHOLDER.SLIDE_NUMBER, PP_PLACEHOLDER.DATE)
+
+
 def _title_shape(slide: Any) -> Any | None:
     try:
         return slide.shapes.title
@@ -69,7 +83,7 @@ def load(data: bytes, chunk_chars: int) -> Loaded:
         else:
             layout.heading(UNTITLED.format(n=number), record_only=True)
         for shape in _reading_order(slide.shapes):
-            if title_shape is not None and shape.shape_id == title_shape.shape_id:
+            if (title_shape is not None and shape.shape_id == title_shape.shape_id) or _is_chrome(shape):
                 continue
             for line in shape_lines(shape):
                 layout.paragraph(line)
@@ -84,6 +98,7 @@ def load(data: bytes, chunk_chars: int) -> Loaded:
 LOADER = Loader("pptx", "a PowerPoint presentation (.pptx)", (".pptx",),
                 ("application/vnd.openxmlformats-officedocument.presentationml.presentation",),
                 "one page per slide (the slide number is the page in citations); the slide title "
-                "as section; text frames, tables and grouped shapes in reading order; speaker notes "
+                "as section; text frames, tables and grouped shapes in reading order (footers and slide "
+                "numbers left out); speaker notes "
                 f"after the slide's text, led by '{NOTES_LABEL}'",
                 load, sniff=sniff, expected="a ZIP package with ppt/presentation.xml expected", metadata_title=True)

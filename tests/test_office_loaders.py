@@ -197,3 +197,27 @@ def test_an_untitled_first_slide_never_titles_the_deck() -> None:
 
     doc = load_bytes("무제.pptx", pptx_bytes([{"boxes": [(2, "상자에 쓴 첫 줄")]}, {"title": "둘째 슬라이드"}]), "pptx")
     assert doc.headings[0].title == "Slide 1" and document_title(doc) != "Slide 1"
+
+
+def test_pptx_footer_and_slide_number_placeholders_are_left_out() -> None:
+    from pptx import Presentation
+    from pptx.enum.shapes import PP_PLACEHOLDER
+
+    deck = Presentation()
+    for n in (1, 2):
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = f"꼬리말 시험 {n}"
+        slide.placeholders[1].text_frame.text = f"{n}번 슬라이드의 본문이다."
+        for ph in slide.slide_layout.placeholders:
+            if ph.placeholder_format.type in (PP_PLACEHOLDER.FOOTER, PP_PLACEHOLDER.SLIDE_NUMBER):
+                slide.shapes.clone_placeholder(ph)
+        chrome = [s for s in slide.placeholders if s.placeholder_format.type in (PP_PLACEHOLDER.FOOTER,
+                                                                                 PP_PLACEHOLDER.SLIDE_NUMBER)]
+        assert len(chrome) == 2
+        for shape in chrome:
+            shape.text_frame.text = "기계학습 강의 2024 봄학기"
+    out = io.BytesIO()
+    deck.save(out)
+    doc = load_bytes("footer.pptx", out.getvalue(), "pptx")
+    assert "1번 슬라이드의 본문" in doc.text and "2번 슬라이드의 본문" in doc.text
+    assert "봄학기" not in doc.text
