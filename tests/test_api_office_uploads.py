@@ -68,6 +68,7 @@ def test_each_office_type_uploads_and_is_cited(server: Server, client: httpx.Cli
         assert r.json()["document"] == name and (server.notes_dir / name).read_bytes() == data
     docs = {d["id"]: d for d in client.get("/documents").json()["documents"]}
     assert {docs[n]["type"] for n in ("루비.docx", "사파이어.pptx", "에메랄드.hwpx")} == {"docx", "pptx", "hwpx"}
+    assert (docs["사파이어.pptx"]["pages"], docs["루비.docx"]["pages"]) == (2, None)  # slides count as pages
     cite = _ask(client, "루비 압축기의 단점은 무엇인가요?", "루비.docx")[0]
     assert cite["section"] == "루비 압축기의 한계"
     cite = _ask(client, "사파이어 검색은 정확도를 얼마나 높였나요?", "사파이어.pptx")[0]
