@@ -91,9 +91,9 @@ def load(data: bytes, chunk_chars: int) -> Loaded:
     from hwpx.tools.text_extractor import AnnotationOptions, TextExtractor
 
     notes = AnnotationOptions(footnote="inline", endnote="inline", note_inline_format=" ({text})")
-    archive = containers.open_zip(data)  # declared sizes checked before anything is inflated
     layout = TextLayout()
-    with TextExtractor(archive) as extractor:
+    # open_zip checks the declared sizes before anything is inflated
+    with containers.open_zip(data) as archive, TextExtractor(archive) as extractor:
         shapes: set[str] = set()
         styles: set[str] = set()
         if HEADER in archive.namelist():

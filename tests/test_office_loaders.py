@@ -221,3 +221,16 @@ def test_pptx_footer_and_slide_number_placeholders_are_left_out() -> None:
     doc = load_bytes("footer.pptx", out.getvalue(), "pptx")
     assert "1번 슬라이드의 본문" in doc.text and "2번 슬라이드의 본문" in doc.text
     assert "봄학기" not in doc.text
+
+
+def test_hwpx_footnotes_stay_in_their_paragraph_and_text_boxes_are_read() -> None:
+    footnote = ('<hp:p id="9" paraPrIDRef="0" styleIDRef="0"><hp:run charPrIDRef="0"><hp:t>가넷 기법은 빠르다.</hp:t>'
+                '<hp:ctrl><hp:footNote number="1"><hp:subList><hp:p id="10" paraPrIDRef="0" styleIDRef="0">'
+                '<hp:run charPrIDRef="0"><hp:t>2029년 실험 기준</hp:t></hp:run></hp:p></hp:subList></hp:footNote>'
+                '</hp:ctrl></hp:run></hp:p>')
+    box = ('<hp:p id="11" paraPrIDRef="0" styleIDRef="0"><hp:run charPrIDRef="0"><hp:rect id="12"><hp:drawText>'
+           '<hp:subList><hp:p id="13" paraPrIDRef="0" styleIDRef="0"><hp:run charPrIDRef="0">'
+           '<hp:t>글상자 안의 설명이다.</hp:t></hp:run></hp:p></hp:subList></hp:drawText></hp:rect></hp:run></hp:p>')
+    doc = load_bytes("f.hwpx", hwpx_bytes([[("xml", footnote), ("xml", box), ("p", "마지막 문단이다.")]]), "hwpx")
+    a, b, c = _pos(doc.text, "가넷 기법은 빠르다. (2029년 실험 기준)", "글상자 안의 설명이다.", "마지막 문단")
+    assert a < b < c and doc.text.count("2029년") == 1
