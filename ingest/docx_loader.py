@@ -34,19 +34,41 @@ def _outline_level(element: Any) -> int | None:
         return None
 
 
-def heading_level(paragraph: Any) -> int | None:
-    """1-based heading level of a paragraph, None for body text."""
-    style = paragraph.style
-    name = (style.name or "") if style is not None else ""
+def _style_level(style: Any) -> int | None:
+    """1-based heading level a paragraph style gives, by name or by the outline level in its chain."""
+    name = ((style.name or "") if style is not None else "").strip()
     if name.lower() == "title":
         return 1
-    if m := _HEADING_STYLE.match(name.strip()):
+    if m := _HEADING_STYLE.match(name):
         return int(m.group(2))
-    level = _outline_level(paragraph._p)
-    while level is None and style is not None:  # the style chain may set the outline level
+    while style is not None:
         level = _outline_level(style.element)
+        if level is not None:
+            return level + 1 if level < BODY_TEXT_LEVEL else None
         style = style.base_style
-    return level + 1 if level is not None and level < BODY_TEXT_LEVEL else None
+    return None
+
+
+class HeadingLevels:
+    """Heading levels of a document's paragraphs, each style resolved once: python-docx's
+    ``paragraph.style`` scans every style of the document per call (quadratic on long files)."""
+
+    def __init__(self, document: Any) -> None:
+        from docx.enum.style import WD_STYLE_TYPE
+
+        self.styles = {s.style_id: s for s in document.styles if s.type == WD_STYLE_TYPE.PARAGRAPH}
+        self.default = document.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+        self.by_style: dict[str | None, int | None] = {}
+
+    def __call__(self, paragraph: Any) -> int | None:
+        """1-based heading level of a paragraph, None for body text."""
+        own = _outline_level(paragraph._p)
+        if own is not None:
+            return own + 1 if own < BODY_TEXT_LEVEL else None
+        style_id = paragraph._p.style
+        if style_id not in self.by_style:
+            self.by_style[style_id] = _style_level(self.styles.get(style_id, self.default) if style_id else self.default)
+        return self.by_style[style_id]
 
 
 def _cell_text(cell: Any) -> str:
@@ -81,6 +103,7 @@ def load(data: bytes, chunk_chars: int) -> Loaded:
     containers.open_zip(data).close()  # declared sizes checked before python-docx inflates anything
     document = docx.Document(io.BytesIO(data))
     layout = TextLayout()
+    heading_level = HeadingLevels(document)
     for block in document.iter_inner_content():
         if hasattr(block, "rows"):
             layout.mark_break()

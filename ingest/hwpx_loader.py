@@ -99,8 +99,9 @@ def load(data: bytes, chunk_chars: int) -> Loaded:
         if HEADER in archive.namelist():
             shapes, styles = heading_refs(parse_xml_stdlib(read_member(archive, HEADER), part_name=HEADER))
         for section in extractor.iter_sections():
-            for info in extractor.iter_paragraphs(section, include_nested=False):
-                p = info.element
+            # the section's own paragraphs, read directly: python-hwpx's iter_paragraphs computes
+            # each paragraph's path among its siblings, quadratic in a section's paragraphs
+            for p in (el for el in section.element if _local(el.tag) == "p"):
                 text = extractor.paragraph_text(p, annotations=notes)
                 if p.get("paraPrIDRef") in shapes or p.get("styleIDRef") in styles:
                     layout.heading(text)

@@ -27,10 +27,24 @@ def sniff(data: bytes) -> bool:
     return names is not None and "ppt/presentation.xml" in names
 
 
-def _reading_order(shapes: Any) -> list[Any]:
-    """Shapes top to bottom, then left to right (a placeholder without a position of its own
-    inherits its layout's); ties keep the deck's z-order."""
-    return sorted(shapes, key=lambda s: (s.top if s.top is not None else 0, s.left if s.left is not None else 0))
+def _reading_order(shapes: Any, inherited: dict[tuple[int, int], tuple[int, int]] | None = None) -> list[Any]:
+    """Shapes top to bottom, then left to right; ties keep the deck's z-order.
+
+    A placeholder without a position of its own takes its layout's; ``inherited`` caches that
+    per (layout, placeholder index), as python-pptx looks it up with XPath on every access.
+    """
+    cache = {} if inherited is None else inherited
+
+    def position(shape: Any) -> tuple[int, int]:
+        if shape.is_placeholder and getattr(shape._element, "xfrm", None) is None:
+            key = (id(shape.part.slide_layout) if hasattr(shape.part, "slide_layout") else 0,
+                   shape.placeholder_format.idx)
+            if key not in cache:
+                cache[key] = (shape.top or 0, shape.left or 0)
+            return cache[key]
+        return (shape.top or 0, shape.left or 0)
+
+    return sorted(shapes, key=position)
 
 
 def shape_lines(shape: Any) -> Iterator[str]:
@@ -74,6 +88,7 @@ def load(data: bytes, chunk_chars: int) -> Loaded:
     containers.open_zip(data).close()  # declared sizes checked before python-pptx inflates anything
     deck = pptx.Presentation(io.BytesIO(data))
     layout = TextLayout()
+    inherited: dict[tuple[int, int], tuple[int, int]] = {}
     for number, slide in enumerate(deck.slides, start=1):
         layout.start_page(number)
         title_shape = _title_shape(slide)
@@ -82,15 +97,14 @@ def load(data: bytes, chunk_chars: int) -> Loaded:
             layout.heading(title)
         else:
             layout.heading(UNTITLED.format(n=number), record_only=True)
-        for shape in _reading_order(slide.shapes):
+        for shape in _reading_order(slide.shapes, inherited):
             if (title_shape is not None and shape.shape_id == title_shape.shape_id) or _is_chrome(shape):
                 continue
             for line in shape_lines(shape):
                 layout.paragraph(line)
-        if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
-            notes = slide.notes_slide.notes_text_frame.text
-            if notes.strip():
-                layout.paragraph(f"{NOTES_LABEL} {notes}")
+        frame = slide.notes_slide.notes_text_frame if slide.has_notes_slide else None
+        if frame is not None and frame.text.strip():
+            layout.paragraph(f"{NOTES_LABEL} {frame.text}")
     title = (deck.core_properties.title or "").strip()
     return layout.result(title)
 
