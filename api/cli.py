@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from ingest.loader_registry import accepted_types
 from rag.errors import RagError
 from rag.settings import RETRIEVER_CHOICES, RetrieverName, Settings
 
@@ -80,13 +81,13 @@ def _where(doc: str, title: str | None, section: str | None, page: int | None, s
 
 @app.command()
 def ingest(
-    directory: Annotated[Optional[Path], typer.Argument(help="Directory of documents (default: RAG_NOTES_DIR)")] = None,
+    directory: Annotated[Optional[Path], typer.Argument(help=f"Directory of documents: {accepted_types()} (default: RAG_NOTES_DIR)")] = None,
     add: Annotated[Optional[Path], typer.Option("--add", metavar="FILE",
                                                 help="Add one file to the notes dir and the index; nothing else changes")] = None,
     as_json: JsonOpt = False,
     refit_embedder: Annotated[bool, typer.Option(help="Refit the offline embedder on the current notes")] = False,
 ) -> None:
-    """Sync the index with a directory of documents (txt, md, pdf, html), or add one file.
+    """Sync the index with a directory of documents, or add one file.
 
     Exit status: 0 done; 1 some files failed, or nothing was published (the directory is missing,
     or the run would have removed every document); 2 usage errors.

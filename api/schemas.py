@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ingest.loader_registry import type_names
 from rag.conversation import Turn
 from rag.settings import RETRIEVER_CHOICES, RetrieverName
 
@@ -135,8 +136,8 @@ class SearchOut(BaseModel):
 class DocumentOut(BaseModel):
     id: str = Field(..., description="Path relative to the notes directory; use it in PUT/DELETE /documents/{id}")
     title: str | None
-    type: str = Field(..., description="txt, md, pdf or html")
-    pages: int | None = Field(None, description="Page count (PDF only)")
+    type: str = Field(..., description=f"Document type: {type_names()}")
+    pages: int | None = Field(None, description="Page count (PDF pages, PowerPoint slides); null for formats without pages")
     chunks: int
     hash: str = Field(..., description="SHA-256 of the file's bytes")
     size: int | None = None
