@@ -22,8 +22,9 @@ from rag.generators.extractive import ExtractiveGenerator
 from rag.live import LiveSnapshot
 from rag.pipeline import AnswerPipeline
 from rag.search import Searcher
+from rag.settings import RetrieverName
 
-RETRIEVERS = ("dense", "bm25", "hybrid")
+RETRIEVERS = tuple(RetrieverName)
 PLOT = "latency_vs_size.png"
 
 

@@ -81,7 +81,7 @@ class IngestSummary:
 
 def _document_row(d: LoadedDocument, chunks: int, updated: str, chrome: frozenset[str]) -> dict[str, Any]:
     return {"doc": d.doc_id, "title": titles.document_title(d, chrome), "type": d.type,
-            "pages": len(d.pages) if d.type == "pdf" else None,
+            "pages": len(d.pages) if d.pages and d.pages[0].number is not None else None,  # PDF pages, slides
             "chunks": chunks, "hash": d.hash, "size": d.size, "updated": updated}
 
 

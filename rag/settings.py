@@ -2,14 +2,25 @@
 from __future__ import annotations
 
 import os
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-RetrieverName = Literal["dense", "bm25", "hybrid"]
+
+
+class RetrieverName(StrEnum):
+    """The retrievers, by the one set of names every surface uses (RAG_RETRIEVER, the HTTP
+    ``retriever`` field, ``rag --retriever``, search ranks, evaluation reports)."""
+
+    DENSE = "dense"
+    BM25 = "bm25"
+    HYBRID = "hybrid"
+
+
+RETRIEVER_CHOICES = ", ".join(RetrieverName)  # "dense, bm25, hybrid": for help texts
 
 
 def default_model_cache() -> Path:
@@ -56,7 +67,7 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(80, ge=0, description="Characters shared by neighbouring chunks")
 
     top_k: int = Field(5, ge=1, le=50, description="Passages returned by search and given to the generator")
-    retriever: RetrieverName = Field("hybrid", description="Default retriever")
+    retriever: RetrieverName = Field(RetrieverName.HYBRID, description=f"Default retriever: {RETRIEVER_CHOICES}")
     candidates: int = Field(50, ge=5, le=500, description="Candidates each retriever contributes to fusion")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant")
     dense_weight: float = Field(0.5, ge=0.0, description="Weight of the dense ranking in fusion")
@@ -71,6 +82,16 @@ class Settings(BaseSettings):
         description="Reader answerability threshold (the gate); calibrate with `rag calibrate`",
     )
 
+    generator: str = Field(
+        "auto", description="'auto' (the first configured of rag.generators.registry.GENERATORS: the remote "
+        "server when RAG_LLM_URL is set, llama.cpp when RAG_LLM_MODEL is, else extractive) or one of their names",
+    )
+    llm_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible server (llama.cpp's server, vLLM, Ollama), "
+        "e.g. http://127.0.0.1:8080/v1; answers are generated there",
+    )
+    llm_api_key: SecretStr | None = Field(None, description="Bearer token for RAG_LLM_URL, when it wants one")
+    llm_remote_model: str = Field("default", description="Model name sent to RAG_LLM_URL (Ollama and vLLM need it)")
     llm_model: str | None = Field(
         None, description="GGUF path, or 'repo_id/file.gguf' on the hub; unset -> extractive answers"
     )
