@@ -163,3 +163,56 @@ def test_an_unreachable_server_and_a_busy_lite_file_are_clear_errors(tmp_path, m
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_milvus_indexes_meet_the_search_contract(milvus_server) -> None:  # noqa: ANN001
+    """The query half of the dense and lexical contracts (tests/test_contract_indexes.py) over
+    the Milvus implementations, beside the registered ones they stand in for: the engine's
+    collections are built by the publisher, not by ``build``/``save``/``load``."""
+    from ingest.milvus_publisher import bm25_weights, chunk_schema
+    from rag.dense.faiss_index import FaissIndex
+    from rag.lexical.bm25 import BM25Index
+    from rag.milvus.indexes import MilvusDenseIndex, MilvusLexicalIndex, RowCache
+    from tests.test_contract_indexes import DIM, N, TOKENS, unit_vectors
+
+    settings = Settings(milvus_uri=milvus_server.uri, _env_file=None)  # type: ignore[call-arg]
+    client = engine.connect(settings)
+    vectors = unit_vectors(N, DIM)
+    token_lists = [TOKENS[i % len(TOKENS)] + [f"w{i % 7}"] for i in range(N)]
+    bm25 = BM25Index.build(token_lists)
+    weights, tokens, dfs = bm25_weights(bm25)
+    name = "contract_s1"
+    if client.has_collection(name):
+        client.drop_collection(name)
+    index = client.prepare_index_params()
+    index.add_index("dense", index_type="FLAT", metric_type="IP")
+    index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
+    client.create_collection(name, schema=chunk_schema(client, DIM), index_params=index)
+    client.insert(name, [{"id": i, "dense": vectors[i].tolist(),
+                          "sparse": dict(zip(map(int, weights[i].indices), map(float, weights[i].data))),
+                          "doc": "d", "title": None, "section": None, "page": None, "start": 0, "end": 1,
+                          "text": "t", "section_tokens": "[]", "sentences": "[]"} for i in range(N)])
+    client.flush(name)
+    cache = RowCache(client, name)
+    dense, faiss_index = MilvusDenseIndex(cache, DIM, N), FaissIndex.build(vectors)
+    assert len(dense) == N and dense.dim == DIM
+    ids, scores = dense.search(vectors[7], 5)
+    assert ids.dtype == np.int64 and scores.dtype == np.float32 and len(ids) == len(scores) == 5
+    assert ids[0] == 7 and scores[0] == pytest.approx(1.0, abs=1e-5)
+    assert list(ids) == list(np.argsort(-(vectors @ vectors[7]), kind="stable")[:5])
+    assert list(ids) == list(faiss_index.search(vectors[7], 5)[0])
+    assert len(dense.search(vectors[0], N + 10)[0]) == N and len(dense.search(vectors[0], 0)[0]) == 0
+    lexical = MilvusLexicalIndex(cache, tokens, dfs, N)
+    assert len(lexical) == N
+    for query in (["yolo"], ["객체", "탐지"], ["bert", "w3", "w3"], ["없음"], []):
+        m_ids, m_scores = lexical.search(query, 10)
+        b_ids, b_scores = bm25.search(query, 10)
+        assert m_ids.dtype == np.int64 and m_scores.dtype == np.float32
+        assert np.allclose(m_scores, b_scores, rtol=1e-5) and bool(np.all(m_scores > 0))
+        full = np.asarray(bm25.bm25.get_scores(bm25.known(query)), dtype=np.float32) if bm25.known(query) else None
+        assert full is None or np.allclose(full[m_ids], m_scores, rtol=1e-5)
+    for token in ("yolo", "객체", "w0", "없음"):
+        assert lexical.doc_freq(token) == bm25.doc_freq(token)
+        assert [lexical.contains(token, i) for i in range(8)] == [bm25.contains(token, i) for i in range(8)]
+    assert lexical.known(["yolo", "없음", "bert"]) == bm25.known(["yolo", "없음", "bert"]) == ["yolo", "bert"]
+    client.drop_collection(name)
