@@ -38,7 +38,8 @@ class Settings(BaseSettings):
     keep_snapshots: int = Field(3, ge=1, description="Snapshots kept after a publish")
     index_backend: str = Field(
         "faiss", description="Where the query side finds its snapshots: 'faiss' (snapshot directories under "
-        "index_dir; the registry is rag.snapshots.backends.INDEX_BACKENDS)",
+        "index_dir) or 'milvus' (collections in the Milvus at RAG_MILVUS_URI, published by the ingest); the "
+        "registry is rag.snapshots.backends.INDEX_BACKENDS",
     )
 
     embedder: str = Field(

@@ -128,6 +128,9 @@ def test_damaged_or_missing_collections_fall_back_then_503(milvus_server, tmp_pa
     source = live.store
     client = source.client
     name = engine.collection_name("dmg", second.snapshot)
+    for coll in (name, name + engine.META_SUFFIX):  # as a restarted engine has them: released
+        client.release_collection(coll)
+    assert LiveSnapshot.from_settings(settings).get().id == second.snapshot
     client.drop_collection(name + engine.META_SUFFIX)  # the live snapshot loses its meta and term statistics
     fresh = LiveSnapshot.from_settings(settings)
     assert fresh.get().id == first.snapshot  # the previous alias target serves

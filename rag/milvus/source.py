@@ -53,6 +53,7 @@ def _open(client: "MilvusClient", collection: str, snapshot_id: str, embedder: E
     for name in (collection, blobs):
         if not client.has_collection(name):
             raise SnapshotDamaged(f"snapshot {snapshot_id}: collection {name} is missing")
+        client.load_collection(name)  # a restarted engine has them released; a no-op when loaded
     try:
         meta: dict[str, Any] = engine.read_json(client, blobs, "meta")
     except KeyError:
