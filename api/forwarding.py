@@ -10,6 +10,7 @@ they read the live snapshot from the engine.
 from __future__ import annotations
 
 from typing import Any, BinaryIO
+from urllib.parse import quote
 
 import httpx
 
@@ -60,8 +61,7 @@ class ForwardingDocuments:
     def _send(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.settings.admin_token}"}
         try:
-            r = httpx.request(method, self.url + httpx.URL(path).raw_path.decode("ascii"), headers=headers,
-                              timeout=WRITE_TIMEOUT_S, **kw)
+            r = httpx.request(method, self.url + quote(path, safe="/"), headers=headers, timeout=WRITE_TIMEOUT_S, **kw)
         except httpx.HTTPError as exc:
             raise errors.IndexUnavailable(f"the ingest service at {self.url} (RAG_INGEST_URL) did not answer "
                                           f"({type(exc).__name__}: {exc}); nothing was changed here") from exc

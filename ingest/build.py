@@ -71,7 +71,8 @@ class SnapshotBuilder:
         stage("publish")
         publisher = index_publisher(self.settings)
         if publisher is not None:  # the engine first: a crash in between leaves CURRENT to be re-published
-            publisher.publish(snapshots_dir(self.index_dir) / snap_id)
+            with bar(self.progress, len(chunks), f"publishing to {publisher.name}", "chunk") as b:
+                publisher.publish(snapshots_dir(self.index_dir) / snap_id, b.update)
         writer.publish(snap_id)
         writer.prune()
         if publisher is not None:
