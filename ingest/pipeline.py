@@ -315,7 +315,7 @@ class Ingestor:
         if current is None:
             return None
         try:
-            return verify_snapshot(snapshots_dir(self.index_dir) / current)
+            return verify_snapshot(snapshots_dir(self.index_dir) / current, self.settings)
         except RagError as exc:
             log.warning("live snapshot %s is damaged, rebuilding: %s", current, exc)
             return None

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 from enum import StrEnum
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
@@ -144,8 +143,3 @@ class Settings(BaseSettings):
         if self.admin_token is not None and not self.admin_token.strip():
             self.admin_token = None
         return self
-
-
-@lru_cache
-def get_settings() -> Settings:
-    return Settings()

@@ -15,6 +15,7 @@ from rag.embedders.registry import load_snapshot_embedder
 from rag.errors import RagError, SnapshotDamaged
 from rag.lexical.base import LexicalIndex
 from rag.lexical.registry import lexical_class_for
+from rag.settings import Settings
 from rag.snapshots.format import CHUNKS_DB, read_chunks, read_meta
 from rag.snapshots.sentences import SentenceTable
 from rag.snapshots.verify import check_files
@@ -45,18 +46,19 @@ class Snapshot:
         return self.titles.get(doc)
 
     @classmethod
-    def open(cls, path: Path, embedder: Embedder | None = None) -> "Snapshot":
+    def open(cls, path: Path, embedder: Embedder | None = None, settings: Settings | None = None) -> "Snapshot":
         """Load a snapshot; any damage (a missing, truncated or garbled file) is SnapshotDamaged.
-        ``embedder`` is reused when its id is the snapshot's (no second model load)."""
+        ``embedder`` is reused when its id is the snapshot's (no second model load); otherwise
+        the snapshot's own is loaded with ``settings`` (default: from the environment)."""
         try:
-            return cls._open(path, embedder)
+            return cls._open(path, embedder, settings)
         except RagError:
             raise
         except Exception as exc:  # whatever a garbled file makes a library raise
             raise SnapshotDamaged(f"snapshot {path.name} is unreadable ({type(exc).__name__}: {exc})") from exc
 
     @classmethod
-    def _open(cls, path: Path, embedder: Embedder | None) -> "Snapshot":
+    def _open(cls, path: Path, embedder: Embedder | None, settings: Settings | None) -> "Snapshot":
         meta = read_meta(path)
         check_files(path, meta)
         chunks, documents = read_chunks(path / CHUNKS_DB)
@@ -68,7 +70,7 @@ class Snapshot:
             )
         if embedder is None or embedder.id != meta["embedder"]["id"]:
             try:
-                embedder = load_snapshot_embedder(meta, path)
+                embedder = load_snapshot_embedder(meta, path, settings or Settings())
             except RagError:
                 raise
             except Exception as exc:

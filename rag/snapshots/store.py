@@ -20,14 +20,15 @@ log = logging.getLogger(__name__)
 class SnapshotStore:
     """Finds the live snapshot, falling back to the newest good one when it is damaged."""
 
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, settings: "Settings | None" = None) -> None:
         self.index_dir = Path(index_dir)
+        self.settings = settings  # what a snapshot's embedder loads with (None: the environment's)
         self._lock = threading.Lock()
         self.damaged: dict[str, str] = {}
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "SnapshotStore":
-        return cls(settings.index_dir)
+        return cls(settings.index_dir, settings)
 
     def current_id(self) -> str | None:
         return read_current(self.index_dir)
@@ -50,7 +51,8 @@ class SnapshotStore:
                 if reuse is not None and reuse.id == snap_id:
                     return reuse
                 try:
-                    snap = Snapshot.open(snapshots_dir(self.index_dir) / snap_id, reuse.embedder if reuse else None)
+                    snap = Snapshot.open(snapshots_dir(self.index_dir) / snap_id, reuse.embedder if reuse else None,
+                                         self.settings)
                 except (SnapshotDamaged, FileNotFoundError) as exc:
                     self.damaged[snap_id] = str(exc)
                     log.error("snapshot %s is damaged, trying an older one: %s", snap_id, exc)
