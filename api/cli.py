@@ -6,12 +6,16 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from ingest.loader_registry import accepted_types
 from rag.errors import RagError
-from rag.settings import RetrieverName, Settings
+from rag.settings import RETRIEVER_CHOICES, RetrieverName, Settings
+
+if TYPE_CHECKING:
+    from rag.wiring import Wiring
 
 # rich_markup_mode=None: plain help, where flags show no "<bool>" type (typer's rich help prints one).
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
@@ -32,7 +36,7 @@ class _LibraryNoise(logging.Filter):
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")]
 KOpt = Annotated[Optional[int], typer.Option("-k", "--k", min=1, max=50, help="Passages to retrieve")]
-RetrieverOpt = Annotated[Optional[str], typer.Option(help="dense, bm25 or hybrid")]
+RetrieverOpt = Annotated[Optional[RetrieverName], typer.Option(help=f"{RETRIEVER_CHOICES} (default RAG_RETRIEVER)")]
 
 
 def _settings() -> Settings:
@@ -77,13 +81,13 @@ def _where(doc: str, title: str | None, section: str | None, page: int | None, s
 
 @app.command()
 def ingest(
-    directory: Annotated[Optional[Path], typer.Argument(help="Directory of documents (default: RAG_NOTES_DIR)")] = None,
+    directory: Annotated[Optional[Path], typer.Argument(help=f"Directory of documents: {accepted_types()} (default: RAG_NOTES_DIR)")] = None,
     add: Annotated[Optional[Path], typer.Option("--add", metavar="FILE",
                                                 help="Add one file to the notes dir and the index; nothing else changes")] = None,
     as_json: JsonOpt = False,
     refit_embedder: Annotated[bool, typer.Option(help="Refit the offline embedder on the current notes")] = False,
 ) -> None:
-    """Sync the index with a directory of documents (txt, md, pdf, html), or add one file.
+    """Sync the index with a directory of documents, or add one file.
 
     Exit status: 0 done; 1 some files failed, or nothing was published (the directory is missing,
     or the run would have removed every document); 2 usage errors.
@@ -121,18 +125,13 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _searcher(settings: Settings):  # noqa: ANN202 - local factory
-    from rag.live import LiveSnapshot
-    from rag.reranker import load_reranker
-    from rag.search import Searcher
+def _wiring(settings: Settings) -> "Wiring":
+    from rag.wiring import Wiring  # imported by the commands that need it: `rag --help` loads no index code
 
-    live = LiveSnapshot(settings.index_dir)
-    return Searcher(settings, live.get, reranker=load_reranker(settings.reranker_model))
+    return Wiring(settings)
 
 
-def _check_question(question: str, retriever: str | None, settings: Settings) -> None:
-    if retriever not in (None, "dense", "bm25", "hybrid"):
-        _fail("--retriever must be dense, bm25 or hybrid")
+def _check_question(question: str, settings: Settings) -> None:
     from rag.validation import InvalidQuestion, check_question
 
     try:
@@ -150,9 +149,11 @@ def search(
 ) -> None:
     """Ranked passages for a question, with each retriever's rank and the gate's verdict."""
     settings = _settings()
-    _check_question(question, retriever, settings)
+    _check_question(question, settings)
+    wired = _wiring(settings)
     try:
-        result = _searcher(settings).run(question, k, retriever)  # type: ignore[arg-type]
+        snapshot = wired.live.get()
+        result = wired.searcher.run(question, k, retriever, snapshot=snapshot)
     except RagError as exc:
         _fail(exc.message)
         return
@@ -161,28 +162,12 @@ def search(
         return
     verdict = "REFUSE (weak evidence)" if result.refused else "answerable"
     typer.echo(f"evidence {result.evidence:.3f}: {verdict}; {result.timings_ms['total']:.1f} ms")
-    titles = _searcher_titles(settings)
     for i, p in enumerate(result.passages, start=1):
         c = p.chunk
-        where = _where(c.doc, titles.get(c.doc), c.section, c.page, c.start, c.end)
+        where = _where(c.doc, snapshot.title(c.doc), c.section, c.page, c.start, c.end)
         ranks = ", ".join(f"{n} #{r['rank']}" for n, r in p.ranks.items())
         typer.echo(f"\n[{i}] {where}  score {p.score:.4f} ({ranks})")
         typer.echo("    " + c.text[:300].replace("\n", "\n    "))
-
-
-def _searcher_titles(settings: Settings) -> dict[str, str | None]:
-    from rag.snapshot import SnapshotStore
-
-    try:
-        return SnapshotStore(settings.index_dir).open_live().titles
-    except RagError:
-        return {}
-
-
-def _pipeline(settings: Settings):  # noqa: ANN202 - local factory
-    from rag.pipeline import AnswerPipeline, load_generator
-
-    return AnswerPipeline(settings, _searcher(settings), load_generator(settings))
 
 
 @app.command()
@@ -195,12 +180,12 @@ def ask(
 ) -> None:
     """Answer a question from the notes with verified citations."""
     settings = _settings()
-    _check_question(question, retriever, settings)
+    _check_question(question, settings)
     try:
-        pipeline = _pipeline(settings)
+        pipeline = _wiring(settings).pipeline
         if stream and not as_json:
             answer = None
-            for event in pipeline.stream(question, k, retriever):  # type: ignore[arg-type]
+            for event in pipeline.stream(question, k, retriever):
                 if event.kind == "token":
                     sys.stdout.write(str(event.data))
                     sys.stdout.flush()
@@ -208,7 +193,7 @@ def ask(
                     answer = event.data
             sys.stdout.write("\n")
         else:
-            answer = pipeline.run(question, k, retriever)  # type: ignore[arg-type]
+            answer = pipeline.run(question, k, retriever)
     except RagError as exc:
         _fail(exc.message)
         return
@@ -230,7 +215,7 @@ def eval_(
     qa_files: Annotated[list[Path], typer.Argument(help="QA test set(s) (JSONL), e.g. data/qa/testset.jsonl")],
     as_json: JsonOpt = False,
     out: Annotated[Optional[Path], typer.Option("--out", help="Write report.json, report.md, report.png here")] = None,
-    retriever: Annotated[Optional[str], typer.Option(help="dense, bm25 or hybrid (default RAG_RETRIEVER)")] = None,
+    retriever: RetrieverOpt = None,
     k: Annotated[int, typer.Option("-k", "--k", min=5, max=50, help="Passages retrieved for the retrieval metrics")] = 10,
     baseline: Annotated[Optional[Path], typer.Option(
         "--baseline", help="report.json of an earlier run of the same QA file: add a comparison")] = None,
@@ -247,8 +232,6 @@ def eval_(
     from rag.evaluation.testset import TestsetError, load_testset, testset_identity
 
     settings = _settings()
-    if retriever not in (None, "dense", "bm25", "hybrid"):
-        _fail("--retriever must be dense, bm25 or hybrid")
     if baseline is not None and len(qa_files) > 1:
         _fail("--baseline compares runs of one QA file; several QA files are reported side by side without it")
     if baseline is not None and out is not None and (out / "report.json").resolve() == baseline.resolve():
@@ -279,8 +262,8 @@ def eval_(
         except ComparisonError as exc:
             _fail(f"cannot compare with {baseline}: {exc}")
     try:
-        pipeline = _pipeline(settings)
-        reports = [Evaluator(settings, pipeline, k=k, retriever=retriever).run(  # type: ignore[arg-type]
+        pipeline = _wiring(settings).pipeline
+        reports = [Evaluator(settings, pipeline, k=k, retriever=retriever).run(
             items, source=qa_file, summary_only=summary_only) for qa_file, items in zip(qa_files, loaded)]
         if old is not None:
             reports[0]["comparison"] = compare(old, reports[0], baseline=str(baseline))
@@ -329,7 +312,7 @@ def calibrate(
     settings = _settings()
     try:
         items = load_testset(qa_file)
-        report = run_calibration(items, _searcher(settings), max_answerable_refused)
+        report = run_calibration(items, _wiring(settings).searcher, max_answerable_refused)
     except TestsetError as exc:
         _fail(str(exc))
         return

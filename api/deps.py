@@ -11,7 +11,7 @@ from api.errors import invalid
 from api.services import Services
 from rag import validation
 from rag.settings import Settings
-from rag.snapshot import Snapshot
+from rag.snapshots.snapshot import Snapshot
 
 # auto_error=False: a missing header is our 401 (with our error shape), not FastAPI's 403.
 _bearer = HTTPBearer(auto_error=False, description="RAG_ADMIN_TOKEN of the server")

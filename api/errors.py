@@ -58,6 +58,9 @@ def error_body(code: str, message: str, path: str = "", status: int = 400,
 
 
 def status_of(exc: errors.RagError) -> int:
+    remote = getattr(exc, "status", None)  # an error the ingest service answered (api.forwarding)
+    if isinstance(remote, int):
+        return remote
     for cls in type(exc).__mro__:
         if cls in STATUS:
             return STATUS[cls]

@@ -9,9 +9,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ingest.loader_registry import type_names
 from rag.conversation import Turn
-
-Retriever = Literal["dense", "bm25", "hybrid"]
+from rag.settings import RETRIEVER_CHOICES, RetrieverName
 
 CITATION_EXAMPLE = {
     "n": 1, "doc": "000_6894a9c6475e8976.txt", "title": "Object Detection (객체 탐지)", "section": "YOLO란", "page": None, "start": 5, "end": 368,
@@ -62,7 +62,7 @@ class AskRequest(BaseModel):
 
     question: str = Field(..., description="The question, in Korean or English")
     k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (default RAG_TOP_K)")
-    retriever: Retriever | None = Field(None, description="dense, bm25 or hybrid (default RAG_RETRIEVER)")
+    retriever: RetrieverName | None = Field(None, description=f"{RETRIEVER_CHOICES} (default RAG_RETRIEVER)")
     history: list[HistoryTurn] = Field(
         default_factory=list, max_length=MAX_HISTORY_TURNS,
         description="Earlier turns of the conversation, oldest first: a follow-up ('How was it pre-trained?') is "
@@ -136,8 +136,8 @@ class SearchOut(BaseModel):
 class DocumentOut(BaseModel):
     id: str = Field(..., description="Path relative to the notes directory; use it in PUT/DELETE /documents/{id}")
     title: str | None
-    type: str = Field(..., description="txt, md, pdf or html")
-    pages: int | None = Field(None, description="Page count (PDF only)")
+    type: str = Field(..., description=f"Document type: {type_names()}")
+    pages: int | None = Field(None, description="Page count (PDF pages, PowerPoint slides); null for formats without pages")
     chunks: int
     hash: str = Field(..., description="SHA-256 of the file's bytes")
     size: int | None = None

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.documents import DocumentService
+from api.forwarding import ForwardingDocuments
 from ingest import staging
 from ingest.notes_audit import NotesAudit
 from rag.live import LiveSnapshot
-from rag.pipeline import AnswerPipeline, load_generator
-from rag.reranker import load_reranker
+from rag.pipeline import AnswerPipeline
 from rag.search import Searcher
 from rag.settings import Settings
+from rag.wiring import Wiring
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +34,11 @@ class Services:
 
     @classmethod
     def load(cls, settings: Settings) -> "Services":
-        live = LiveSnapshot(settings.index_dir)
-        searcher = Searcher(settings, live.get, reranker=load_reranker(settings.reranker_model))
-        pipeline = AnswerPipeline(settings, searcher, load_generator(settings))
-        return cls(settings, live, searcher, pipeline, DocumentService(settings, live), NotesAudit(settings.notes_dir))
+        wired = Wiring(settings)
+        documents = (ForwardingDocuments(settings, wired.live) if settings.ingest_url
+                     else DocumentService(settings, wired.live))
+        return cls(settings, wired.live, wired.searcher, wired.pipeline, documents,  # type: ignore[arg-type]
+                   NotesAudit(settings.notes_dir))
 
     def reconcile(self) -> None:
         """At start-up: settle staged writes a killed server left, then compare the notes

@@ -72,7 +72,7 @@ def evaluate(embedder: str, index: Path, retriever: str) -> dict[str, Any]:
 
 
 def query_p50(index: Path) -> float:
-    from rag.snapshot import SnapshotStore
+    from rag.snapshots.store import SnapshotStore
 
     embedder = SnapshotStore(index).open_live().embedder
     texts = [q["question"] for q in questions()]

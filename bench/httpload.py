@@ -92,7 +92,8 @@ def serve(notes: Path, index: Path, workers: int, timeout: float = 180,
                 "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(ROOT)})
     env.update(extra_env or {})
     cmd = [sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+           "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
+           "--timeout-worker-healthcheck", "120"]  # Kiwi's load holds the GIL for seconds on a busy machine
     log = Path(tempfile.mkstemp(prefix="bench-uvicorn-", suffix=".log")[1])
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

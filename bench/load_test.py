@@ -219,7 +219,8 @@ def _serve(root: Path, token: str, workers: int) -> tuple[subprocess.Popen, str]
 def _prepare(root: Path) -> None:
     """Notes and index under ``root``: a copy of data/index when this code opens it cleanly,
     else a fresh ingest (an index left by an older version would only measure 503s)."""
-    from rag.snapshot import SnapshotStore, read_current
+    from rag.snapshots.format import read_current
+    from rag.snapshots.store import SnapshotStore
 
     shutil.copytree(ROOT / "data" / "notes", root / "notes")
     if (ROOT / "data" / "index" / "CURRENT").exists():

@@ -67,8 +67,9 @@ def our_retriever(work: Path) -> tuple[Callable[[str], Retrieved], Any, Any]:
     from rag.search import Searcher
 
     notes, index = notes_index(work)
-    snap = LiveSnapshot(index).get()
-    searcher = Searcher(settings_for(notes, index), lambda: snap)
+    settings = settings_for(notes, index)
+    snap = LiveSnapshot.from_settings(settings).get()
+    searcher = Searcher(settings, lambda: snap)
 
     def run(q: str) -> Retrieved:
         res = searcher.run(q, k=10, retriever="hybrid", snapshot=snap)

@@ -82,8 +82,9 @@ def prof_query(size: int | None) -> None:
     from rag.search import Searcher
 
     notes, index = _index(size)
-    snap = LiveSnapshot(index).get()
-    searcher = Searcher(settings_for(notes, index), lambda: snap)
+    settings = settings_for(notes, index)
+    snap = LiveSnapshot.from_settings(settings).get()
+    searcher = Searcher(settings, lambda: snap)
     qs = [q["question"] for q in spread_questions(40)]
     searcher.run(qs[0], snapshot=snap)
 

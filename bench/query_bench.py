@@ -22,8 +22,9 @@ from rag.generators.extractive import ExtractiveGenerator
 from rag.live import LiveSnapshot
 from rag.pipeline import AnswerPipeline
 from rag.search import Searcher
+from rag.settings import RetrieverName
 
-RETRIEVERS = ("dense", "bm25", "hybrid")
+RETRIEVERS = tuple(RetrieverName)
 PLOT = "latency_vs_size.png"
 
 
@@ -57,7 +58,7 @@ def passes(fn: Callable[[str], Any], qs: list[str], runs: int) -> dict[str, Any]
 def bench_index(notes: Path, index: Path, qs: list[str], runs: int) -> dict[str, Any]:
     settings = settings_for(notes, index)
     t = time.perf_counter()
-    live = LiveSnapshot(index)
+    live = LiveSnapshot.from_settings(settings)
     snap = live.get()
     load_s = time.perf_counter() - t
     searcher = Searcher(settings, lambda: snap)

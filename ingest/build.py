@@ -8,16 +8,18 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rag.dense_index import DenseIndex
+from rag.dense import registry as dense_registry
 from rag.embedders.base import Embedder
-from rag.lexical_index import LexicalIndex
+from rag.lexical import registry as lexical_registry
 from rag.settings import Settings
+from rag.snapshots.format import snapshots_dir
 from rag.types import Chunk
 
 from ingest.cache import EmbeddingCache, text_hash
 from ingest.splitting import embed_input
 from ingest.embedder_choice import choose_embedder
 from ingest.progress import bar
+from ingest.publishers import index_publisher
 from ingest.snapshot_writer import SnapshotWriter
 
 ANALYZER = "kiwi-sentences-v5"  # Kiwi sentence spans + content morphemes per sentence
@@ -58,16 +60,23 @@ class SnapshotBuilder:
             cache.close()
         stage("write")
         with bar(self.progress, 3, "writing", "step") as b:
-            dense = DenseIndex.build(vectors)
+            dense = dense_registry.dense_class(dense_registry.DEFAULT).build(vectors)
             b.update(1)
-            lexical = LexicalIndex.build([[t for sent in chunk for t in sent[2]] for chunk in sentences])
+            tokens = [[t for sent in chunk for t in sent[2]] for chunk in sentences]
+            lexical = lexical_registry.lexical_class(lexical_registry.DEFAULT).build(tokens)
             b.update(1)
             writer = SnapshotWriter(self.index_dir, keep=self.settings.keep_snapshots)
             snap_id = writer.write(chunks, documents, dense, lexical, embedder, {"config": config}, sentences)
             b.update(1)
         stage("publish")
+        publisher = index_publisher(self.settings)
+        if publisher is not None:  # the engine first: a crash in between leaves CURRENT to be re-published
+            with bar(self.progress, len(chunks), f"publishing to {publisher.name}", "chunk") as b:
+                publisher.publish(snapshots_dir(self.index_dir) / snap_id, b.update)
         writer.publish(snap_id)
         writer.prune()
+        if publisher is not None:
+            publisher.prune(self.settings.keep_snapshots)
         return Built(snap_id, len(chunks), embedder.id, embedded)
 
     def _embed(self, cache: EmbeddingCache, embedder: Embedder, inputs: list[str], hashes: list[str]) -> tuple[np.ndarray, int]:

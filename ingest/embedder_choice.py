@@ -19,8 +19,8 @@ from typing import Callable
 
 from rag.embedders.base import Embedder
 from rag.embedders.e5 import BuiltE5Embedder
-from rag.embedders.loader import load_sentence_transformer
 from rag.embedders.offline import OfflineEmbedder
+from rag.embedders.sentence_transformer import load_sentence_transformer
 from rag.errors import ModelUnavailable
 from rag.settings import Settings
 from rag.types import Chunk

@@ -14,7 +14,8 @@ import tinycss2.color3
 
 from rag.errors import BadDocument
 
-from ingest.loaders import Heading
+from ingest.document import Heading, Loaded, Loader, Page
+from ingest.text_loader import decoded
 
 # Elements that are never content: code, templates, embedded objects and site chrome.
 DROP = {"script", "style", "template", "noscript", "nav", "aside", "form", "iframe", "object", "embed", "svg",
@@ -244,3 +245,13 @@ class _Layout:
 def _distance(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     return sum((x - y) ** 2 for x, y in zip(a, b)) ** 0.5
 
+
+
+def load(data: bytes, chunk_chars: int) -> Loaded:
+    text, headings, title = html_to_text(decoded(data))
+    return Loaded(text, (Page(None, 0, len(text)),), title, headings)
+
+
+LOADER = Loader("html", "an HTML page", (".html", ".htm"), ("text/html",),
+                "visible text in reading order (scripts, styles and hidden elements dropped); "
+                "sections from h1-h6", load, metadata_title=True)

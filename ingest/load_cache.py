@@ -28,7 +28,7 @@ from rag.types import Chunk
 from ingest.loaders import DEFAULT_CHUNK_CHARS, Heading, LoadedDocument, Page, doc_type, load_bytes, read_file
 
 log = logging.getLogger(__name__)
-PARSERS = ("pypdf", "beautifulsoup4", "charset-normalizer")
+PARSERS = ("pypdf", "beautifulsoup4", "charset-normalizer", "markdown-it-py", "python-docx", "python-pptx", "python-hwpx")
 SCHEMA = ("CREATE TABLE IF NOT EXISTS loaded (fingerprint TEXT, hash TEXT, type TEXT, doc BLOB, PRIMARY KEY (fingerprint, hash, type));"
           "CREATE TABLE IF NOT EXISTS split (key TEXT PRIMARY KEY, hash TEXT, chunks BLOB)")
 

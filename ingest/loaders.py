@@ -2,69 +2,23 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 
-from rag.errors import BadDocument, UnsupportedType
+from rag.errors import BadDocument, RagError
 
-from ingest.encoding import decode_text
-from ingest.normalize import normalize_id, normalize_text
+from ingest import loader_registry
+from ingest.document import DEFAULT_CHUNK_CHARS, PAGE_SEPARATOR, Heading, LoadedDocument, Page
+from ingest.normalize import normalize_id
 
-SUPPORTED = {".txt": "txt", ".md": "md", ".markdown": "md", ".pdf": "pdf", ".html": "html", ".htm": "html"}
-PAGE_SEPARATOR = "\n\n"
-DEFAULT_CHUNK_CHARS = 500  # Settings.chunk_size's default
+__all__ = ["DEFAULT_CHUNK_CHARS", "PAGE_SEPARATOR", "SUPPORTED", "Heading", "LoadedDocument", "Page", "check_content",
+           "doc_type", "find_file", "load_bytes", "load_document", "read_file", "sniff"]
 
-# Leading bytes of formats that are never text: a file named .txt/.md/.html that starts with one
-# of these was misnamed (or is hostile), and indexing its bytes as text would be garbage.
-MAGIC = {b"%PDF-": "a PDF", b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
-         b"PK\x03\x04": "a ZIP archive (docx, xlsx, ...)", b"\x1f\x8b": "a gzip archive", b"\x7fELF": "a program",
-         b"RIFF": "a RIFF file (image or audio)", b"\xd0\xcf\x11\xe0": "an old Office document"}
-
-
-@dataclass(frozen=True)
-class Page:
-    number: int | None
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
-class Heading:
-    """A section heading: ``start`` is the offset of its line in the loaded text."""
-
-    start: int
-    title: str
-
-
-@dataclass(frozen=True)
-class LoadedDocument:
-    """A document as loaded: chunk offsets index into ``text`` (already Unicode-normalised).
-
-    ``headings``: the format's own headings (Markdown, HTML), or None when the splitter must find
-    heading-like lines itself (plain text, PDF pages). ``breaks``: offsets where a chunk should
-    end (edges of code blocks and of table row groups). ``warnings``: what was skipped and why
-    (a PDF page without a Unicode text layer), for the ingest summary.
-    """
-
-    doc_id: str
-    type: str
-    text: str
-    pages: tuple[Page, ...]
-    title: str
-    hash: str
-    size: int
-    headings: tuple[Heading, ...] | None = None
-    breaks: tuple[int, ...] = ()
-    warnings: tuple[str, ...] = ()
+SUPPORTED = loader_registry.SUPPORTED  # extension -> type, from the registry
 
 
 def doc_type(path: Path) -> str:
-    try:
-        return SUPPORTED[path.suffix.lower()]
-    except KeyError:
-        raise UnsupportedType(
-            f"unsupported file type {path.suffix or '(none)'!r}; supported: {', '.join(sorted(SUPPORTED))}"
-        ) from None
+    """The document type of a file name by its extension; ``UnsupportedType`` when none is registered."""
+    return loader_registry.for_path(path).type
 
 
 def _first_line_title(text: str) -> str:
@@ -76,57 +30,41 @@ def _first_line_title(text: str) -> str:
 
 
 def sniff(data: bytes) -> str | None:
-    """What a file's first bytes say it is, when that is a binary format (else None)."""
-    head = data[:8]
-    return next((name for magic, name in MAGIC.items() if head.startswith(magic)), None)
+    """What a file's bytes say it is, when that is a binary format (else None)."""
+    return loader_registry.identify(data)
 
 
 def check_content(data: bytes, kind: str) -> None:
-    """The content must match the extension: a .pdf is a PDF, a text type is not a known binary format."""
-    found = sniff(data)
-    if kind == "pdf":
-        if b"%PDF-" not in data[:1024]:
-            what = f"it is {found}" if found else "it does not start with %PDF-"
-            raise BadDocument(f"not a PDF: {what}")
-    elif found is not None:
-        raise BadDocument(f"binary content: the file is {found}, not {kind} text (its extension does not match)")
+    """The content must match the extension: a .pdf is a PDF, a .docx a Word document, a text
+    type no known binary format. Raises BadDocument naming what the bytes are."""
+    loader_registry.check_content(data, loader_registry.by_type(kind))
 
 
 def load_bytes(doc_id: str, data: bytes, kind: str, *, chunk_chars: int = DEFAULT_CHUNK_CHARS) -> LoadedDocument:
-    """Load a document from its bytes; ``kind`` is one of the SUPPORTED types.
+    """Load a document from its bytes; ``kind`` is one of the registered types.
 
     ``chunk_chars``: the chunk size the text will be split to (a Markdown table is laid out in
     row groups that fit one chunk, each led by the header row). The id and the text come back
-    Unicode-normalised (see ``ingest.normalize``). Raises BadDocument with the reason.
+    Unicode-normalised (see ``ingest.normalize``). Raises BadDocument with the reason, whatever
+    the format's library raised on a damaged file.
     """
-    from ingest import html_loader, markdown_loader, pdf_loader
-
+    loader = loader_registry.by_type(kind)
     if not data:
         raise BadDocument("empty document (0 bytes)")
     doc_id = normalize_id(doc_id)
     digest = hashlib.sha256(data).hexdigest()
-    check_content(data, kind)
-    headings: tuple[Heading, ...] | None = None
-    breaks: tuple[int, ...] = ()
-    warnings: tuple[str, ...] = ()
-    if kind == "pdf":
-        pdf = pdf_loader.load_pdf(data)
-        text, pages, title, warnings = pdf.text, pdf.pages, pdf.title, pdf.warnings
-    else:
-        raw, _ = decode_text(data)
-        raw = normalize_text(raw.replace("\r\n", "\n").replace("\r", "\n"))
-        if kind == "html":
-            text, headings, title = html_loader.html_to_text(raw)
-        elif kind == "md":
-            text, headings, breaks = markdown_loader.markdown_layout(raw, chunk_chars)
-            title = headings[0].title if headings else ""
-        else:
-            text, title = raw, ""
-        pages = (Page(None, 0, len(text)),)
-    if not text.strip():
+    loader_registry.check_content(data, loader)
+    try:
+        loaded = loader.load(data, chunk_chars)
+    except RagError:
+        raise
+    except Exception as exc:  # a library's error on a damaged or hostile file is that file's failure
+        raise BadDocument(f"cannot read it as {loader.name}: {type(exc).__name__}: {exc}") from exc
+    if not loaded.text.strip():
         raise BadDocument("empty document (no text)")
-    return LoadedDocument(doc_id, kind, text, pages, (title or _first_line_title(text))[:80], digest, len(data),
-                          headings, breaks, warnings)
+    title = (loaded.title or _first_line_title(loaded.text))[:80]
+    return LoadedDocument(doc_id, kind, loaded.text, loaded.pages, title, digest, len(data),
+                          loaded.headings, loaded.breaks, loaded.warnings)
 
 
 def read_file(path: Path) -> bytes:

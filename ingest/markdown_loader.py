@@ -13,7 +13,8 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from ingest.loaders import Heading
+from ingest.document import Heading, Loaded, Loader, Page
+from ingest.text_loader import decoded
 
 _PARSER = MarkdownIt("commonmark").enable("table")
 # YAML front matter (Jekyll, Hugo, Obsidian): metadata, not text; its closing "---" would
@@ -104,3 +105,13 @@ def _row_groups(table: list[str], chunk_chars: int) -> list[str]:
     if current:
         groups.append(lead + "".join(current))
     return [groups[0], *("\n" + g for g in groups[1:])]
+
+
+def load(data: bytes, chunk_chars: int) -> Loaded:
+    text, headings, breaks = markdown_layout(decoded(data), chunk_chars)
+    return Loaded(text, (Page(None, 0, len(text)),), headings[0].title if headings else "", headings, breaks)
+
+
+LOADER = Loader("md", "a Markdown note", (".md", ".markdown"), ("text/markdown",),
+                "the Markdown source (front matter dropped); sections from its headings; code blocks "
+                "and tables kept whole, long tables in row groups led by the header row", load)

@@ -14,7 +14,7 @@ from typing import ContextManager
 from rag.errors import BadDocument
 
 from ingest import cleaning
-from ingest.loaders import PAGE_SEPARATOR, Page
+from ingest.document import PAGE_SEPARATOR, Loaded, Loader, Page
 from ingest.normalize import normalize_text
 
 # A PDF is small on disk but its streams may inflate to gigabytes (a "PDF bomb"): bound what one
@@ -154,3 +154,15 @@ def _read_pages(data: bytes) -> tuple[list[str], str]:
     except Exception as exc:  # pypdf raises a wide variety on damaged files
         raise BadDocument(f"unreadable PDF: {type(exc).__name__}: {exc}") from exc
     return texts, title
+
+
+def load(data: bytes, chunk_chars: int) -> Loaded:
+    pdf = load_pdf(data)
+    return Loaded(pdf.text, pdf.pages, pdf.title, None, (), pdf.warnings)
+
+
+LOADER = Loader("pdf", "a PDF", (".pdf",), ("application/pdf",),
+                "the text layer page by page (page numbers kept for citations); pages without "
+                "a Unicode text layer reported, not indexed; sections from heading-like lines",
+                load, sniff=lambda data: b"%PDF-" in data[:1024], expected="it does not start with %PDF-",
+                metadata_title=True)

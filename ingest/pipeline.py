@@ -18,7 +18,8 @@ from typing import Any, Callable
 
 from rag.errors import BadDocument, Conflict, DuplicateDocument, InvalidInput, RagError
 from rag.settings import Settings
-from rag.snapshot import CHUNKS_DB, read_chunks, read_current, snapshots_dir, verify_snapshot
+from rag.snapshots.format import CHUNKS_DB, read_chunks, read_current, snapshots_dir
+from rag.snapshots.verify import verify_snapshot
 from rag.types import Chunk
 
 from ingest import cleaning, splitting, titles
@@ -29,6 +30,7 @@ from ingest.loaders import LoadedDocument, doc_type
 from ingest.lock import writer_lock
 from ingest.normalize import normalize_id
 from ingest.progress import bar
+from ingest.publishers import index_publisher
 
 __all__ = ["ANALYZER", "IngestSummary", "Ingestor", "embed_input", "scan"]
 log = logging.getLogger(__name__)
@@ -79,7 +81,7 @@ class IngestSummary:
 
 def _document_row(d: LoadedDocument, chunks: int, updated: str, chrome: frozenset[str]) -> dict[str, Any]:
     return {"doc": d.doc_id, "title": titles.document_title(d, chrome), "type": d.type,
-            "pages": len(d.pages) if d.type == "pdf" else None,
+            "pages": len(d.pages) if d.pages and d.pages[0].number is not None else None,  # PDF pages, slides
             "chunks": chunks, "hash": d.hash, "size": d.size, "updated": updated}
 
 
@@ -154,6 +156,7 @@ class Ingestor:
             return
         self._count(summary, old, new)
         if live and new == old and live.get("config") == self.config() and not refit:
+            self._republish(str(live["id"]), stage)
             return  # nothing changed: keep the live snapshot
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         previous = {d["doc"]: d for d in (self._live_chunks()[1] if live else [])}
@@ -296,6 +299,15 @@ class Ingestor:
         summary.snapshot, summary.published = built.snapshot, True
         summary.chunks, summary.embedder, summary.embedded = built.chunks, built.embedder, built.embedded
 
+    def _republish(self, snap_id: str, stage: Callable[[str], None]) -> None:
+        """Publish the live snapshot to the index engine when the engine serves another one (the
+        engine was just configured, was emptied, or an ingest died between the two switches)."""
+        publisher = index_publisher(self.settings)
+        if publisher is not None and publisher.live_id() != snap_id:
+            stage("publish")
+            publisher.publish(snapshots_dir(self.index_dir) / snap_id)
+            publisher.prune(self.settings.keep_snapshots)
+
     def _live_meta(self) -> dict[str, Any] | None:
         """Meta of the live snapshot if it passes a quick check; a damaged one counts as absent,
         so the next ingest rebuilds and publishes a good snapshot (repair)."""
@@ -303,7 +315,7 @@ class Ingestor:
         if current is None:
             return None
         try:
-            return verify_snapshot(snapshots_dir(self.index_dir) / current)
+            return verify_snapshot(snapshots_dir(self.index_dir) / current, self.settings)
         except RagError as exc:
             log.warning("live snapshot %s is damaged, rebuilding: %s", current, exc)
             return None

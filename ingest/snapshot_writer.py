@@ -13,13 +13,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from rag.dense_index import DenseIndex
+from rag.dense.base import DenseIndex
 from rag.embedders.base import Embedder
+from rag.embedders.registry import EMBEDDER_DIR
 from rag.errors import StorageFull
-from rag.lexical_index import LexicalIndex
-from rag.snapshot import (
-    CHUNKS_DB, CURRENT, EMBEDDER_DIR, FORMAT_VERSION, META, SCHEMA, file_sizes, list_snapshot_ids, read_current,
-    snapshots_dir,
+from rag.lexical.base import LexicalIndex
+from rag.snapshots.format import (
+    CHUNKS_DB, CURRENT, FORMAT_VERSION, META, SCHEMA, file_sizes, list_snapshot_ids, read_current, snapshots_dir,
 )
 from rag.types import Chunk
 
@@ -113,6 +113,8 @@ class SnapshotWriter:
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "embedder": embedder.describe(),
             "chunks": len(chunks),
+            "dense": {"backend": dense.name},
+            "lexical": {"backend": lexical.name},
             "documents": {d["doc"]: d["hash"] for d in documents},
             "files": file_sizes(tmp),
             **meta_extra,

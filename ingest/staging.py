@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rag.errors import RagError
-from rag.snapshot import read_current, read_meta, snapshots_dir
+from rag.snapshots.format import read_current, read_meta, snapshots_dir
 
 from ingest.loaders import find_file
 from ingest.normalize import normalize_id

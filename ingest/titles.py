@@ -1,6 +1,7 @@
 """A document's title for people: what citations, sources, ``/documents`` and the CLI show.
 
-The title is the post or page title: the metadata title of an HTML page or PDF, else the first
+The title is the post or page title: the metadata title of an HTML page, a PDF or an Office file
+(formats whose loader declares ``metadata_title``), else the first
 real heading of the text, else its first line when that reads like a title, else the file
 stem. "Real" leaves out what cleaning marks as boilerplate (blog chrome such as "반응형",
 lines repeated across documents), numbered section headings ("1. 시험 환경" starts a section,
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from ingest import cleaning
+from ingest import cleaning, loader_registry
 from ingest.loaders import LoadedDocument
 from ingest.splitting import find_headings
 
@@ -35,7 +36,7 @@ def _real(line: str, repeated: set[str] | frozenset[str]) -> bool:
 
 def document_title(doc: LoadedDocument, repeated: set[str] | frozenset[str] = frozenset()) -> str:
     """The title of ``doc`` (never empty); ``repeated`` are lines shared by several documents."""
-    if doc.type in ("html", "pdf") and doc.title and _real(doc.title, repeated):
+    if loader_registry.by_type(doc.type).metadata_title and doc.title and _real(doc.title, repeated):
         first_line = next((ln.strip() for ln in doc.text.splitlines() if ln.strip()), "")
         if doc.title.strip() != first_line.lstrip("#").strip()[:MAX_TITLE_CHARS]:  # metadata, not the text
             return doc.title.strip()[:MAX_TITLE_CHARS]

@@ -44,6 +44,12 @@ class NoIndex(RagError):
     code = "no_index"
 
 
+class IndexUnavailable(NoIndex):
+    """The index engine (Milvus) does not answer, refused the connection, or failed a write."""
+
+    code = "index_unavailable"
+
+
 class SnapshotDamaged(RagError):
     code = "snapshot_damaged"
 

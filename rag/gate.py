@@ -18,7 +18,7 @@ import weakref
 from dataclasses import replace
 from typing import Sequence
 
-from rag.lexical_index import LexicalIndex
+from rag.lexical.base import LexicalIndex
 from rag.names import SkeletonIndex
 from rag.query import ENTITY, AnalyzedQuery, Concept
 from rag.reader import read

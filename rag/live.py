@@ -9,10 +9,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.errors import NoIndex
-from rag.snapshot import Snapshot, SnapshotStore, list_snapshot_ids, snapshots_dir
+from rag.snapshots.backends import SnapshotSource, snapshot_source
+from rag.snapshots.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from rag.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -20,12 +24,20 @@ RETRY_SECONDS = 5.0  # with no usable snapshot, how often a request may try open
 
 
 class LiveSnapshot:
-    def __init__(self, index_dir: Path) -> None:
-        self.store = SnapshotStore(Path(index_dir))
+    """``get()`` -> the live Snapshot of ``store`` (any `SnapshotSource`: the file store, or
+    another index backend), switched when its current id moves."""
+
+    def __init__(self, store: SnapshotSource) -> None:
+        self.store = store
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
         # (CURRENT, snapshot ids, when, the error) of the last attempt that found nothing usable
         self._failed: tuple[str | None, list[str], float, NoIndex] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: "Settings") -> "LiveSnapshot":
+        """Following the index backend ``settings.index_backend`` names (RAG_INDEX_BACKEND)."""
+        return cls(snapshot_source(settings))
 
     def get(self) -> Snapshot:
         """The snapshot CURRENT names (or the newest good one); reloaded only when CURRENT moves."""
@@ -46,7 +58,7 @@ class LiveSnapshot:
     def _open(self, snap: Snapshot | None) -> Snapshot:
         """Open the live snapshot; when none is usable, say so again at once (no re-reading of
         every snapshot on every request) until CURRENT or the snapshots change, or a few seconds pass."""
-        key = (self.store.current_id(), list_snapshot_ids(self.store.index_dir))
+        key = (self.store.current_id(), self.store.snapshot_ids())
         failed = self._failed
         if failed is not None and failed[:2] == key and time.monotonic() - failed[2] < RETRY_SECONDS:
             raise failed[3]
@@ -62,5 +74,5 @@ class LiveSnapshot:
     def damaged(self) -> dict[str, str]:
         """Snapshots that failed to open, with the reason, while they are still on disk (a
         pruned one is no longer a concern; a repaired index publishes under a new id)."""
-        root = snapshots_dir(self.store.index_dir)
-        return {k: v for k, v in list(self.store.damaged.items()) if (root / k).is_dir()}
+        present = set(self.store.snapshot_ids())
+        return {k: v for k, v in list(self.store.damaged.items()) if k in present}

@@ -13,10 +13,9 @@ from rag.answer import Answer, refusal
 from rag.citations import verify
 from rag.conversation import FollowUpResolver, Resolution, Turn
 from rag.generators.base import Cancellation, Generation, Generator
-from rag.generators.extractive import ExtractiveGenerator
 from rag.search import Searcher
 from rag.settings import RetrieverName, Settings
-from rag.snapshot import Snapshot
+from rag.snapshots.snapshot import Snapshot
 from rag.types import SearchResult
 
 log = logging.getLogger(__name__)
@@ -26,18 +25,6 @@ log = logging.getLogger(__name__)
 class StreamEvent:
     kind: Literal["token", "answer"]
     data: str | Answer
-
-
-def load_generator(settings: Settings) -> Generator:
-    """llama.cpp when a model is configured and loads; the extractive generator otherwise."""
-    if settings.llm_model:
-        try:
-            from rag.generators.llamacpp import LlamaCppGenerator
-
-            return LlamaCppGenerator(settings)
-        except Exception as exc:  # any load failure falls back, saying why
-            log.warning("LLM %s unavailable (%s); answering extractively", settings.llm_model, exc)
-    return ExtractiveGenerator(settings.answer_max_chars)
 
 
 class AnswerPipeline:
@@ -59,6 +46,7 @@ class AnswerPipeline:
     def _finish(self, result: SearchResult, generation: Generation, t0: float, t1: float,
                 resolution: Resolution | None = None, snapshot: Snapshot | None = None) -> Answer:
         verified = verify(generation.text, generation.passages, self.searcher.glossary)
+        name = generation.answered_by or self.generator.name
         if snapshot is not None:
             for c in verified.citations:
                 c.title = snapshot.title(c.doc)
@@ -68,13 +56,13 @@ class AnswerPipeline:
         debug = {**generation.debug, "removed_citations": verified.removed, "evidence": round(result.evidence, 4),
                  "search_ms": result.timings_ms, **(resolution.debug() if resolution else {})}
         if not verified.sentences:
-            return refusal(result.lang, self.generator.name, _timings(t0, t1, t2), debug)
+            return refusal(result.lang, name, _timings(t0, t1, t2), debug)
         if all(s.unsupported for s in verified.sentences):
             # Nothing the passages support: the draft is kept for inspection, never answered.
             debug["draft"] = body
             debug["refusal_reason"] = "no sentence of the answer is supported by the passages"
-            return refusal(result.lang, self.generator.name, _timings(t0, t1, t2), debug)
-        return Answer(text, False, self.generator.name, verified.citations, verified.sentences, _timings(t0, t1, t2),
+            return refusal(result.lang, name, _timings(t0, t1, t2), debug)
+        return Answer(text, False, name, verified.citations, verified.sentences, _timings(t0, t1, t2),
                       result.lang, debug)
 
     def run(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,

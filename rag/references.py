@@ -115,13 +115,6 @@ def has_own_subject(question: str, lang: str) -> bool:
     return sum(len(s.split()) for s, _, _, _ in phrases) >= 2
 
 
-def list_items(answer: str) -> list[str]:
-    """The list of the answer a follow-up most likely means: the last one it gives (the most
-    recent is the most salient). See ``answer_lists``."""
-    lists = answer_lists(answer)
-    return lists[-1] if lists else []
-
-
 def answer_lists(answer: str) -> list[list[str]]:
     """The lists an answer gives, in order: its bulleted or numbered lines (or sentences), and
     each run of coordinated noun phrases in one sentence ("A와 B", "A, B, C", "A and B")."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from rag.retrievers import Hit
-from rag.snapshot import Snapshot
+from rag.snapshots.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +28,9 @@ def load_reranker(model: str | None) -> Reranker | None:
     """None when unset or unavailable (offline): retrieval then simply skips reranking."""
     if not model:
         return None
-    from rag.embedders.loader import hub_reachable, _locally_available
+    from rag.hub import hub_reachable, locally_available
 
-    if not _locally_available(model) and not hub_reachable():
+    if not locally_available(model) and not hub_reachable():
         log.warning("reranker %s is not available offline; not reranking", model)
         return None
     try:

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rag.query import AnalyzedQuery
-from rag.snapshot import Snapshot
+from rag.settings import RetrieverName
+from rag.snapshots.snapshot import Snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,13 +16,13 @@ class Hit:
 
 
 class Retriever(Protocol):
-    name: str
+    name: RetrieverName
 
     def run(self, query: AnalyzedQuery, snapshot: Snapshot, k: int) -> list[Hit]: ...
 
 
 class DenseRetriever:
-    name = "dense"
+    name = RetrieverName.DENSE
 
     def run(self, query: AnalyzedQuery, snapshot: Snapshot, k: int) -> list[Hit]:
         vector = snapshot.embedder.embed_query(query.dense_text)
@@ -30,7 +31,7 @@ class DenseRetriever:
 
 
 class BM25Retriever:
-    name = "bm25"
+    name = RetrieverName.BM25
 
     def run(self, query: AnalyzedQuery, snapshot: Snapshot, k: int) -> list[Hit]:
         ids, scores = snapshot.lexical.search(query.tokens, k)
@@ -48,14 +49,14 @@ def rrf_fuse(rankings: dict[str, list[Hit]], weights: dict[str, float], k: int =
 
 
 class HybridRetriever:
-    name = "hybrid"
+    name = RetrieverName.HYBRID
 
     def __init__(self, candidates: int = 50, rrf_k: int = 60, dense_weight: float = 1.0, bm25_weight: float = 1.0) -> None:
         if candidates < 1 or rrf_k < 1 or dense_weight < 0 or bm25_weight < 0:
             raise ValueError("candidates and rrf_k must be positive, weights non-negative")
         self.candidates = candidates
         self.rrf_k = rrf_k
-        self.weights = {"dense": dense_weight, "bm25": bm25_weight}
+        self.weights = {RetrieverName.DENSE: dense_weight, RetrieverName.BM25: bm25_weight}
         self.parts: list[Retriever] = [DenseRetriever(), BM25Retriever()]
 
     def rankings(self, query: AnalyzedQuery, snapshot: Snapshot) -> dict[str, list[Hit]]:

@@ -10,7 +10,7 @@ from rag.query import AnalyzedQuery, analyze
 from rag.reranker import Reranker
 from rag.retrievers import BM25Retriever, DenseRetriever, Hit, HybridRetriever, Retriever, rrf_fuse
 from rag.settings import RetrieverName, Settings
-from rag.snapshot import Snapshot
+from rag.snapshots.snapshot import Snapshot
 from rag.types import Passage, SearchResult
 
 
@@ -23,7 +23,7 @@ class Searcher:
         self.gate = EvidenceGate(settings.refusal_threshold)
         self.reranker = reranker
         self.hybrid = HybridRetriever(settings.candidates, settings.rrf_k, settings.dense_weight, settings.bm25_weight)
-        self.single: dict[str, Retriever] = {"dense": DenseRetriever(), "bm25": BM25Retriever()}
+        self.single: dict[RetrieverName, Retriever] = {r.name: r for r in (DenseRetriever(), BM25Retriever())}
 
     def run(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
             snapshot: Snapshot | None = None) -> SearchResult:
@@ -35,7 +35,7 @@ class Searcher:
         expand_across_scripts(query, snap.lexical)
         t1 = time.perf_counter()
         rankings: dict[str, list[Hit]]
-        if name == "hybrid":
+        if name == RetrieverName.HYBRID:
             rankings = self.hybrid.rankings(query, snap)
             fused = rrf_fuse(rankings, self.hybrid.weights, self.hybrid.rrf_k)
         else:
@@ -44,7 +44,7 @@ class Searcher:
         t2 = time.perf_counter()
         if self.reranker is not None:
             fused = self.reranker.rerank(query.text, fused[: self.settings.candidates], snap)
-        elif name == "hybrid" and self.settings.proximity_weight > 0:  # on the RRF scale only
+        elif name == RetrieverName.HYBRID and self.settings.proximity_weight > 0:  # on the RRF scale only
             fused = self._proximity(query, fused, snap)
         top = fused[:k]
         passages = [Passage(snap.chunks[h.chunk_id], h.score, _ranks(h.chunk_id, rankings),

@@ -2,14 +2,24 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from enum import StrEnum
 from pathlib import Path
-from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-RetrieverName = Literal["dense", "bm25", "hybrid"]
+
+
+class RetrieverName(StrEnum):
+    """The retrievers, by the one set of names every surface uses (RAG_RETRIEVER, the HTTP
+    ``retriever`` field, ``rag --retriever``, search ranks, evaluation reports)."""
+
+    DENSE = "dense"
+    BM25 = "bm25"
+    HYBRID = "hybrid"
+
+
+RETRIEVER_CHOICES = ", ".join(RetrieverName)  # "dense, bm25, hybrid": for help texts
 
 
 def default_model_cache() -> Path:
@@ -25,6 +35,11 @@ class Settings(BaseSettings):
     notes_dir: Path = Field(Path("data/notes"), description="Directory of documents to ingest")
     index_dir: Path = Field(Path("data/index"), description="Where snapshots and the embedding cache live")
     keep_snapshots: int = Field(3, ge=1, description="Snapshots kept after a publish")
+    index_backend: str = Field(
+        "faiss", description="Where the query side finds its snapshots: 'faiss' (snapshot directories under "
+        "index_dir) or 'milvus' (collections in the Milvus at RAG_MILVUS_URI, published by the ingest); the "
+        "registry is rag.snapshots.backends.INDEX_BACKENDS",
+    )
 
     embedder: str = Field(
         "auto",
@@ -52,7 +67,7 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(80, ge=0, description="Characters shared by neighbouring chunks")
 
     top_k: int = Field(5, ge=1, le=50, description="Passages returned by search and given to the generator")
-    retriever: RetrieverName = Field("hybrid", description="Default retriever")
+    retriever: RetrieverName = Field(RetrieverName.HYBRID, description=f"Default retriever: {RETRIEVER_CHOICES}")
     candidates: int = Field(50, ge=5, le=500, description="Candidates each retriever contributes to fusion")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant")
     dense_weight: float = Field(0.5, ge=0.0, description="Weight of the dense ranking in fusion")
@@ -67,6 +82,16 @@ class Settings(BaseSettings):
         description="Reader answerability threshold (the gate); calibrate with `rag calibrate`",
     )
 
+    generator: str = Field(
+        "auto", description="'auto' (the first configured of rag.generators.registry.GENERATORS: the remote "
+        "server when RAG_LLM_URL is set, llama.cpp when RAG_LLM_MODEL is, else extractive) or one of their names",
+    )
+    llm_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible server (llama.cpp's server, vLLM, Ollama), "
+        "e.g. http://127.0.0.1:8080/v1; answers are generated there",
+    )
+    llm_api_key: SecretStr | None = Field(None, description="Bearer token for RAG_LLM_URL, when it wants one")
+    llm_remote_model: str = Field("default", description="Model name sent to RAG_LLM_URL (Ollama and vLLM need it)")
     llm_model: str | None = Field(
         None, description="GGUF path, or 'repo_id/file.gguf' on the hub; unset -> extractive answers"
     )
@@ -93,6 +118,21 @@ class Settings(BaseSettings):
     feedback_db: Path = Field(
         Path("data/feedback.sqlite"), description="Students' feedback (its own file: not under index_dir)")
     feedback_per_minute: int = Field(10, ge=1, description="Feedback posts allowed per client address per minute")
+    milvus_uri: str = Field(
+        "http://127.0.0.1:19530",
+        description="Milvus server for RAG_INDEX_BACKEND=milvus (a Milvus standalone/cluster, or `milvus-lite server`); "
+        "a Milvus Lite file path serves one process only",
+    )
+    milvus_token: str | None = Field(None, description="Token (or 'user:password') of a secured Milvus server")
+    milvus_prefix: str = Field(
+        "rag", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+        description="Prefix of this index's Milvus collections and of its live alias (<prefix>_live)",
+    )
+    milvus_timeout_s: float = Field(10.0, gt=0, description="Timeout of one call to Milvus, in seconds")
+    ingest_url: str | None = Field(
+        None, description="Base URL of the one ingest service; set on API workers of a multi-host deployment, "
+        "their document routes forward writes there",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> "Settings":
@@ -103,8 +143,3 @@ class Settings(BaseSettings):
         if self.admin_token is not None and not self.admin_token.strip():
             self.admin_token = None
         return self
-
-
-@lru_cache
-def get_settings() -> Settings:
-    return Settings()

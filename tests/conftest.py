@@ -41,13 +41,43 @@ def notes_copy(tmp_path: Path) -> Path:
     return target
 
 
+# The search and answer suites run once per index backend: FAISS files, and Milvus (a real
+# `milvus-lite server` on 127.0.0.1, published to by the ingest as in production).
+BOTH_BACKENDS = {"test_answers", "test_retrieval", "test_reader"}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "notes_settings" in metafunc.fixturenames and metafunc.module.__name__.rsplit(".", 1)[-1] in BOTH_BACKENDS:
+        metafunc.parametrize("index_backend", ["faiss", "milvus"], indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
-def notes_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings of one index of the real notes, built once per test session (read-only)."""
+def index_backend(request: pytest.FixtureRequest) -> str:
+    return getattr(request, "param", "faiss")
+
+
+@pytest.fixture(scope="session")
+def milvus_server():  # noqa: ANN201 - tests.milvus_server.MilvusServer
+    """One `milvus-lite server` on a free loopback port for the session (tests use their own prefixes)."""
+    from tests.milvus_server import run_milvus
+
+    with run_milvus() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def notes_settings(tmp_path_factory: pytest.TempPathFactory, index_backend: str,
+                   request: pytest.FixtureRequest) -> Settings:
+    """Settings of one index of the real notes, built once per test session and backend (read-only)."""
     from ingest.pipeline import Ingestor
 
-    index_dir = tmp_path_factory.mktemp("notes-index")
-    settings = Settings(notes_dir=NOTES, index_dir=index_dir, embedder="offline", _env_file=None)  # type: ignore[call-arg]
+    index_dir = tmp_path_factory.mktemp(f"notes-index-{index_backend}")
+    backend: dict[str, object] = {}
+    if index_backend == "milvus":
+        server = request.getfixturevalue("milvus_server")
+        backend = {"index_backend": "milvus", "milvus_uri": server.uri, "milvus_prefix": "notes"}
+    settings = Settings(notes_dir=NOTES, index_dir=index_dir, embedder="offline", _env_file=None,  # type: ignore[call-arg]
+                        **backend)
     summary = Ingestor(settings, progress=False).sync()
     assert summary.published and not summary.failed
     return settings
@@ -55,6 +85,6 @@ def notes_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def notes_snapshot(notes_settings: Settings):  # noqa: ANN201
-    from rag.snapshot import SnapshotStore
+    from rag.snapshots.backends import snapshot_source
 
-    return SnapshotStore(notes_settings.index_dir).open_live()
+    return snapshot_source(notes_settings).open_live()

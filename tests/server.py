@@ -92,7 +92,10 @@ def run_server(settings: Settings, *, admin_token: str | None = ADMIN_TOKEN, wor
         child_env["RAG_ADMIN_TOKEN"] = admin_token
     child_env.update(env or {})
     cmd = [sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--log-level", log_level]
+           "--port", str(port), "--workers", str(workers), "--log-level", log_level,
+           # a worker loading Kiwi holds the GIL for seconds on a busy machine: uvicorn's 5 s health
+           # check would kill and restart it again and again
+           "--timeout-worker-healthcheck", "120"]
     log = Path(tempfile.mkstemp(prefix="uvicorn-", suffix=".log")[1])
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=out, stderr=subprocess.STDOUT)

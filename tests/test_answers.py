@@ -92,7 +92,7 @@ def test_llamacpp_packs_passages_within_the_budget(make_settings, tiny_gguf: Pat
 def test_real_llamacpp_answers_and_streams_through_the_pipeline(make_settings, notes_settings, tiny_gguf: Path) -> None:
     settings = notes_settings.model_copy(update={"llm_model": str(tiny_gguf), "llm_ctx": 1024, "llm_max_tokens": 24,
                                                  "refusal_threshold": 0.0})
-    live = LiveSnapshot(settings.index_dir)
+    live = LiveSnapshot.from_settings(settings)
     pipeline = AnswerPipeline(settings, Searcher(settings, live.get), LlamaCppGenerator(settings))
     answer = pipeline.run("YOLO는 객체를 어떻게 탐지해?")
     assert answer.generator == "llama.cpp:tiny.gguf" and answer.answer
@@ -107,7 +107,7 @@ def test_real_llamacpp_answers_and_streams_through_the_pipeline(make_settings, n
 
 
 def test_scripted_outputs_are_verified_in_the_pipeline(notes_settings) -> None:
-    live = LiveSnapshot(notes_settings.index_dir)
+    live = LiveSnapshot.from_settings(notes_settings)
     searcher = Searcher(notes_settings, live.get)
     text = "YOLO는 그리드 박스와 경계 박스로 객체를 식별한다 [1]. 달은 치즈로 만들어졌다 [2]. 없는 출처 [9]."
     answer = AnswerPipeline(notes_settings, searcher, ScriptedGenerator(text)).run("YOLO는 객체를 어떻게 식별해?")
@@ -119,7 +119,7 @@ def test_scripted_outputs_are_verified_in_the_pipeline(notes_settings) -> None:
 
 
 def test_an_answer_with_no_supported_sentence_is_a_refusal(notes_settings) -> None:
-    live = LiveSnapshot(notes_settings.index_dir)
+    live = LiveSnapshot.from_settings(notes_settings)
     pipeline = AnswerPipeline(notes_settings, Searcher(notes_settings, live.get),
                               ScriptedGenerator("달은 치즈로 만들어졌다 [1]. 화성에는 토끼가 산다."))
     answer = pipeline.run("YOLO는 객체를 어떻게 식별해?")
@@ -133,7 +133,7 @@ def test_a_weak_real_model_is_refused_not_served(notes_settings, tiny_gguf: Path
     """The tiny random GGUF writes text no passage supports: through the real llama.cpp path,
     run and stream both end in a refusal that keeps the draft for inspection."""
     settings = notes_settings.model_copy(update={"llm_model": str(tiny_gguf), "llm_ctx": 1024, "llm_max_tokens": 24})
-    live = LiveSnapshot(settings.index_dir)
+    live = LiveSnapshot.from_settings(settings)
     pipeline = AnswerPipeline(settings, Searcher(settings, live.get), LlamaCppGenerator(settings))
     answer = pipeline.run("YOLO는 객체를 어떻게 탐지해?")
     assert answer.refused and "draft" in answer.debug and answer.citations == []
@@ -146,7 +146,7 @@ def test_refused_questions_never_reach_the_generator(notes_settings) -> None:
         def generate(self, query, passages, cancel=None):  # noqa: ANN001, ANN201
             raise AssertionError("the generator must not be called")
 
-    live = LiveSnapshot(notes_settings.index_dir)
+    live = LiveSnapshot.from_settings(notes_settings)
     pipeline = AnswerPipeline(notes_settings, Searcher(notes_settings, live.get), Exploding(""))
     ko = pipeline.run("맘바(Mamba) 상태공간모델의 셀렉티브 스캔 커널은 어떻게 구현돼?")
     en = pipeline.run("How is the selective scan kernel of the Mamba state-space model implemented?")
@@ -162,7 +162,7 @@ def test_extractive_answers_on_the_qa_set_cite_the_evidence(notes_settings) -> N
 
     items = [json.loads(line) for line in TESTSET.read_text(encoding="utf-8").splitlines() if line.strip()]
     chosen = [i for i in items if i["type"] == "factoid"]
-    live = LiveSnapshot(notes_settings.index_dir)
+    live = LiveSnapshot.from_settings(notes_settings)
     pipeline = AnswerPipeline(notes_settings, Searcher(notes_settings, live.get), ExtractiveGenerator())
     keywords_ok = cited_ok = 0
     for item in chosen:
@@ -180,7 +180,7 @@ def test_extractive_answers_on_the_qa_set_cite_the_evidence(notes_settings) -> N
 
 
 def test_english_questions_say_the_quotes_are_korean(notes_settings) -> None:
-    live = LiveSnapshot(notes_settings.index_dir)
+    live = LiveSnapshot.from_settings(notes_settings)
     answer = AnswerPipeline(notes_settings, Searcher(notes_settings, live.get), ExtractiveGenerator()).run(
         "Who released BERT and when?")
     assert answer.lang == "en" and answer.answer.startswith("The notes are in Korean")
@@ -198,7 +198,7 @@ def test_a_note_with_an_injected_instruction_changes_nothing(make_settings, tmp_
         encoding="utf-8")
     settings = make_settings(llm_model=str(tiny_gguf), llm_ctx=1024, llm_max_tokens=16, refusal_threshold=0.0)
     Ingestor(settings, progress=False).sync()
-    live = LiveSnapshot(settings.index_dir)
+    live = LiveSnapshot.from_settings(settings)
     searcher = Searcher(settings, live.get)
     gen = LlamaCppGenerator(settings)
     result = searcher.run("GAN은 어떻게 학습해?")

@@ -156,7 +156,7 @@ def test_reindex_returns_the_summary(client: httpx.Client) -> None:
 # ---- errors -------------------------------------------------------------------------------
 def test_unsupported_type_is_415(client: httpx.Client, server: Server) -> None:
     before = live(client)
-    for name in ("notes.docx", "notes", "image.png"):
+    for name in ("notes.xlsx", "notes", "image.png"):
         assert_error(upload(client, name, b"PK\x03\x04 data"), 415, "unsupported_type")
         assert not (server.notes_dir / name).exists()
     assert live(client) == before

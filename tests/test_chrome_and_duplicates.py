@@ -15,7 +15,7 @@ import pytest
 
 from ingest import cleaning
 from ingest.pipeline import Ingestor
-from rag.snapshot import SnapshotStore
+from rag.snapshots.store import SnapshotStore
 from tests.conftest import NOTES
 from tests.server import Server, assert_error, build_index, run_server
 

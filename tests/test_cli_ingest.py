@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.snapshot import CHUNKS_DB, read_current, snapshots_dir
+from rag.snapshots.format import CHUNKS_DB, read_current, snapshots_dir
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -172,7 +172,7 @@ def test_progress_bars_on_a_terminal_only(tmp_path: Path, notes_copy: Path) -> N
 
 def test_add_a_file_already_in_the_notes_dir(make_settings, notes_copy: Path) -> None:
     from ingest.pipeline import Ingestor
-    from rag.snapshot import SnapshotStore
+    from rag.snapshots.store import SnapshotStore
 
     settings = make_settings()
     Ingestor(settings, progress=False).sync()

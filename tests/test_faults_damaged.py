@@ -15,7 +15,9 @@ import pytest
 from ingest.pipeline import Ingestor
 from rag.errors import SnapshotDamaged
 from rag.settings import Settings
-from rag.snapshot import META, SnapshotStore, read_current, snapshots_dir, verify_snapshot
+from rag.snapshots.format import META, read_current, snapshots_dir
+from rag.snapshots.store import SnapshotStore
+from rag.snapshots.verify import verify_snapshot
 from tests.server import ROOT, Server, build_index, run_server
 
 QUESTION = "YOLO는 객체 탐지를 몇 단계로 처리하는 알고리즘이야?"
@@ -138,7 +140,7 @@ def test_with_nothing_usable_requests_fail_fast_until_a_repair(tmp_path: Path, m
     on every request; the first request after a publish serves it."""
     from rag.errors import NoIndex
     from rag.live import LiveSnapshot
-    from rag.snapshot import Snapshot
+    from rag.snapshots.snapshot import Snapshot
 
     settings = build_index(tmp_path)
     only = snapshots_dir(settings.index_dir) / str(read_current(settings.index_dir))
@@ -147,7 +149,7 @@ def test_with_nothing_usable_requests_fail_fast_until_a_repair(tmp_path: Path, m
     opened = []
     real_open = Snapshot.open.__func__  # type: ignore[attr-defined]
     monkeypatch.setattr(Snapshot, "open", classmethod(lambda cls, *a: opened.append(1) or real_open(cls, *a)))
-    live = LiveSnapshot(settings.index_dir)
+    live = LiveSnapshot.from_settings(settings)
     for _ in range(50):
         with pytest.raises(NoIndex, match="run `rag ingest` to repair"):
             live.get()

@@ -23,7 +23,8 @@ from ingest.cache import EmbeddingCache
 from ingest.pipeline import Ingestor
 from rag.errors import StorageFull
 from rag.settings import Settings
-from rag.snapshot import SnapshotStore, read_current, snapshots_dir
+from rag.snapshots.format import read_current, snapshots_dir
+from rag.snapshots.store import SnapshotStore
 from tests.server import ADMIN_TOKEN, ROOT, build_index
 
 NOTE = "# 디스크 실험\n\n디스크가 가득 찬 상태에서 추가하려는 노트이다. 새 문장이 들어 있다.\n"
@@ -81,12 +82,12 @@ def test_full_disk_while_publishing(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     live = str(read_current(settings.index_dir))
     with small_disk(settings.index_dir) as real:
         if not real:  # no tmpfs here: the first snapshot file fails as a full disk would
-            from rag.lexical_index import LexicalIndex
+            from rag.lexical.bm25 import BM25Index
 
             def full(*_: object) -> None:
                 raise OSError(errno.ENOSPC, "No space left on device")
 
-            monkeypatch.setattr(LexicalIndex, "save", full)
+            monkeypatch.setattr(BM25Index, "save", full)
         (settings.notes_dir / "disk.md").write_text(NOTE, encoding="utf-8")
         if real:
             out = cli_ingest(settings)

@@ -25,9 +25,9 @@ import pytest
 
 from ingest.pipeline import Ingestor
 from rag.settings import Settings
-from rag.snapshot import (
-    CHUNKS_DB, SnapshotStore, list_snapshot_ids, read_chunks, read_current, snapshots_dir, verify_snapshot,
-)
+from rag.snapshots.format import CHUNKS_DB, list_snapshot_ids, read_chunks, read_current, snapshots_dir
+from rag.snapshots.store import SnapshotStore
+from rag.snapshots.verify import verify_snapshot
 from tests.server import ROOT, build_index
 
 DRIVER = textwrap.dedent('''
@@ -40,9 +40,9 @@ DRIVER = textwrap.dedent('''
     import ingest.snapshot_writer as sw
     from ingest.cache import EmbeddingCache
     from ingest.pipeline import Ingestor
-    from rag.dense_index import DenseIndex
+    from rag.dense.faiss_index import FaissIndex
     from rag.embedders.offline import OfflineEmbedder
-    from rag.lexical_index import LexicalIndex
+    from rag.lexical.bm25 import BM25Index
     from rag.settings import Settings
     def wrap(owner, name, before=None, after=None, static=False):
         original = getattr(owner, name)
@@ -54,8 +54,8 @@ DRIVER = textwrap.dedent('''
         setattr(owner, name, staticmethod(wrapper) if static else wrapper)
     wrap(EmbeddingCache, "put_tokens", after="tokens-cached")
     wrap(EmbeddingCache, "put_vectors", after="vectors-cached")
-    wrap(DenseIndex, "save", after="faiss-written")
-    wrap(LexicalIndex, "save", after="bm25-written")
+    wrap(FaissIndex, "save", after="faiss-written")
+    wrap(BM25Index, "save", after="bm25-written")
     wrap(sw.SnapshotWriter, "_write_db", after="db-written", static=True)
     wrap(OfflineEmbedder, "save", after="embedder-copied")
     wrap(sw, "_fsync_dir", before=lambda path: "fsync:" + path.name.split("-")[0])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.snapshot import CHUNKS_DB, read_chunks, snapshots_dir
+from rag.snapshots.format import CHUNKS_DB, read_chunks, snapshots_dir
 from tests.server import Server, build_index, run_server
 
 QUERIES, CLIENTS, WRITES = 1000, 8, 9  # WRITES: three upload-replace-delete rounds at least

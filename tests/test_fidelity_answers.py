@@ -99,7 +99,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, IngestSu
 @pytest.fixture(scope="module")
 def ask(corpus: tuple[Settings, IngestSummary]):  # noqa: ANN201
     settings, _ = corpus
-    pipeline = AnswerPipeline(settings, Searcher(settings, LiveSnapshot(settings.index_dir).get), ExtractiveGenerator())
+    pipeline = AnswerPipeline(settings, Searcher(settings, LiveSnapshot.from_settings(settings).get), ExtractiveGenerator())
     return pipeline.run
 
 
@@ -160,7 +160,7 @@ def test_markdown_fenced_comments_are_not_sections(ask) -> None:  # noqa: ANN001
 
 def test_markdown_table_rows_are_found_with_their_header(corpus: tuple[Settings, IngestSummary]) -> None:
     settings, _ = corpus
-    result = Searcher(settings, LiveSnapshot(settings.index_dir).get).run("크립톤-33 모델의 개발사는 어디인가요?")
+    result = Searcher(settings, LiveSnapshot.from_settings(settings).get).run("크립톤-33 모델의 개발사는 어디인가요?")
     top = next(p.chunk for p in result.passages if p.chunk.doc == "네뷸라.md" and "| 크립톤-33 |" in p.chunk.text)
     assert top.text.startswith("| 모델 | 출시 연도 | 개발사 |")
     assert top.section == "크립톤 모델 목록"
@@ -189,7 +189,7 @@ def test_long_word_list_note(ask) -> None:  # noqa: ANN001
 
 def test_chunks_are_exact_spans_and_sections_are_clean(corpus: tuple[Settings, IngestSummary]) -> None:
     from ingest.loaders import find_file, load_document
-    from rag.snapshot import SnapshotStore
+    from rag.snapshots.store import SnapshotStore
 
     settings, _ = corpus
     snap = SnapshotStore(settings.index_dir).open_live()

@@ -6,7 +6,8 @@ import sqlite3
 from pathlib import Path
 
 from ingest.pipeline import Ingestor
-from rag.snapshot import CHUNKS_DB, SnapshotStore, list_snapshot_ids, read_current, snapshots_dir
+from rag.snapshots.format import CHUNKS_DB, list_snapshot_ids, read_current, snapshots_dir
+from rag.snapshots.store import SnapshotStore
 from tests.pdfs import write_text_pdf
 
 
@@ -56,13 +57,15 @@ def test_bad_files_are_reported_and_the_rest_ingested(make_settings, notes_copy:
     (notes_copy / "broken.pdf").write_bytes(b"%PDF-1.7\ngarbage")
     (notes_copy / "binary.txt").write_bytes(b"\x00\x01\x02\xff" * 100)
     (notes_copy / "empty.md").write_bytes(b"")
-    (notes_copy / "slides.pptx").write_bytes(b"PK\x03\x04")
+    (notes_copy / "slides.pptx").write_bytes(b"PK\x03\x04")  # a truncated ZIP
+    (notes_copy / "sheet.xlsx").write_bytes(b"PK\x03\x04")
     write_text_pdf(notes_copy / "good.pdf", [["Page one mentions Whisper speech recognition."], ["Page two."]])
     summary = _ingest(settings)
     failed = {f["path"]: f["error"] for f in summary.failed}
-    assert set(failed) == {"broken.pdf", "binary.txt", "empty.md", "slides.pptx"}
+    assert set(failed) == {"broken.pdf", "binary.txt", "empty.md", "slides.pptx", "sheet.xlsx"}
     assert "PDF" in failed["broken.pdf"] and "binary" in failed["binary.txt"]
-    assert "empty" in failed["empty.md"] and "extension" in failed["slides.pptx"]
+    assert "empty" in failed["empty.md"] and "extension" in failed["sheet.xlsx"]
+    assert "PowerPoint" in failed["slides.pptx"] and "truncated ZIP" in failed["slides.pptx"]
     assert summary.added == 1 and summary.published and summary.snapshot != live_before
     snap = SnapshotStore(settings.index_dir).open_live()
     pages = {c.page for c in snap.chunks if c.doc == "good.pdf"}

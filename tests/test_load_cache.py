@@ -15,7 +15,7 @@ import ingest.load_cache as load_cache
 from ingest.load_cache import LoadCache, text_key
 from ingest.pipeline import Ingestor
 from ingest.splitting import Chunker
-from rag.snapshot import SnapshotStore
+from rag.snapshots.store import SnapshotStore
 from tests.pdfs import write_text_pdf
 
 

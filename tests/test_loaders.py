@@ -52,10 +52,10 @@ def test_corrupt_pdf_is_rejected() -> None:
 
 
 def test_unknown_extension_is_unsupported(tmp_path: Path) -> None:
-    path = tmp_path / "notes.docx"
+    path = tmp_path / "notes.xlsx"
     path.write_bytes(b"PK\x03\x04")
-    with pytest.raises(UnsupportedType, match="docx"):
-        load_document(path, "notes.docx")
+    with pytest.raises(UnsupportedType, match="xlsx"):
+        load_document(path, "notes.xlsx")
 
 
 def test_missing_file_is_a_bad_document(tmp_path: Path) -> None:

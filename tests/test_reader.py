@@ -188,7 +188,7 @@ def pipeline(notes_settings):  # noqa: ANN001, ANN201
     from rag.pipeline import AnswerPipeline
     from rag.search import Searcher
 
-    live = LiveSnapshot(notes_settings.index_dir)
+    live = LiveSnapshot.from_settings(notes_settings)
     return AnswerPipeline(notes_settings, Searcher(notes_settings, live.get), ExtractiveGenerator())
 
 

@@ -19,7 +19,7 @@ READER = textwrap.dedent(
     from rag.search import Searcher
     from rag.settings import Settings
     settings = Settings(index_dir=sys.argv[1], embedder="offline", _env_file=None)
-    live = LiveSnapshot(settings.index_dir)
+    live = LiveSnapshot.from_settings(settings)
     searcher = Searcher(settings, live.get)
     seen, errors, queries = set(), [], 0
     deadline = time.time() + float(sys.argv[2])

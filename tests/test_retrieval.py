@@ -43,7 +43,7 @@ def test_english_terms_expand_to_korean() -> None:
 
 
 def _searcher(settings) -> Searcher:  # noqa: ANN001
-    return Searcher(settings, LiveSnapshot(settings.index_dir).get)
+    return Searcher(settings, LiveSnapshot.from_settings(settings).get)
 
 
 def test_gate_answers_the_answerable_and_refuses_the_unanswerable(notes_settings) -> None:

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from ingest.pipeline import Ingestor
-from rag.snapshot import SnapshotStore
+from rag.snapshots.store import SnapshotStore
 from tests.conftest import NOTES
 from tests.tinymodels import build_tiny_sentence_transformer
 

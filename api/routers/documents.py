@@ -9,11 +9,12 @@ from fastapi import APIRouter, File, Path, UploadFile
 from api.deps import AdminDep, ServicesDep
 from api.errors import responses
 from api.schemas import DocumentList, IngestSummaryOut
+from ingest.loader_registry import accepted_types
 
 router = APIRouter(tags=["documents"])
 
 WRITE_ERRORS = responses(400, 401, 403, 409, 413, 415, 422, 503, 507)
-UploadDep = Annotated[UploadFile, File(description="The document: .txt, .md, .pdf or .html (limit RAG_MAX_UPLOAD_MB)")]
+UploadDep = Annotated[UploadFile, File(description=f"The document: {accepted_types()} (limit RAG_MAX_UPLOAD_MB)")]
 DocId = Annotated[str, Path(description="Document id as listed by GET /documents", examples=["yolo-notes.md"])]
 
 
@@ -26,7 +27,9 @@ def list_documents(services: ServicesDep) -> dict[str, Any]:
 @router.post("/documents", response_model=IngestSummaryOut, status_code=201, responses=WRITE_ERRORS,
              summary="Upload a new document; it is validated, ingested and published before this returns",
              description="The file name becomes the document id. An existing id is a 409: use PUT to replace it. "
-                         "A corrupt or unreadable file is a 400 and leaves the live snapshot unchanged.")
+                         "A corrupt or unreadable file, or one whose content is another format than its extension "
+                         "says (a .pptx named .docx, a ZIP that is none of the formats), is a 400 with the reason "
+                         "and leaves the live snapshot unchanged; an unknown extension is a 415.")
 def upload_document(_: AdminDep, services: ServicesDep, file: UploadDep) -> dict[str, Any]:
     return services.documents.add(file.filename, file.file)
 

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Query
 
 from api.deps import ServicesDep, SettingsDep, SnapshotDep, check_question
 from api.errors import responses
-from api.schemas import Retriever, SearchOut
+from api.schemas import SearchOut
+from rag.settings import RETRIEVER_CHOICES, RetrieverName
 
 router = APIRouter(tags=["ask"])
 
@@ -18,7 +19,8 @@ def search(
     q: Annotated[str, Query(description="The question", examples=["YOLO는 어떻게 객체를 찾나요?"])],
     services: ServicesDep, settings: SettingsDep, snapshot: SnapshotDep,
     k: Annotated[int | None, Query(ge=1, le=50, description="Passages to return (default RAG_TOP_K)", examples=[5])] = None,
-    retriever: Annotated[Retriever | None, Query(description="dense, bm25 or hybrid (default RAG_RETRIEVER)", examples=["hybrid"])] = None,
+    retriever: Annotated[RetrieverName | None, Query(description=f"{RETRIEVER_CHOICES} (default RAG_RETRIEVER)",
+                                                     examples=["hybrid"])] = None,
 ) -> dict[str, Any]:
     check_question(q, settings, field="q")
     return services.searcher.run(q, k, retriever, snapshot=snapshot).to_dict()

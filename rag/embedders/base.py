@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 import numpy as np
 
@@ -11,20 +11,6 @@ if TYPE_CHECKING:
     from rag.settings import Settings
 
 Kind = Literal["query", "passage"]
-
-
-class QueryEmbedder(Protocol):
-    id: str
-    dim: int
-
-    def embed_query(self, text: str) -> np.ndarray: ...
-
-
-class DocumentEmbedder(Protocol):
-    id: str
-    dim: int
-
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 class Embedder(ABC):

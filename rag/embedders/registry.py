@@ -12,7 +12,7 @@ from rag.embedders.e5 import BuiltE5Embedder
 from rag.embedders.offline import OfflineEmbedder
 from rag.embedders.sentence_transformer import SentenceTransformerEmbedder
 from rag.errors import ModelUnavailable
-from rag.settings import Settings, get_settings
+from rag.settings import Settings
 
 KINDS: dict[str, type[Embedder]] = {
     OfflineEmbedder.kind: OfflineEmbedder,
@@ -29,12 +29,12 @@ def embedder_class(kind: object) -> type[Embedder]:
         raise ModelUnavailable(f"unknown embedder kind {kind!r} (known: {', '.join(KINDS)})") from None
 
 
-def load_snapshot_embedder(meta: dict[str, Any], snapshot_dir: Path, settings: Settings | None = None) -> Embedder:
+def load_snapshot_embedder(meta: dict[str, Any], snapshot_dir: Path, settings: Settings) -> Embedder:
     """The embedder that built a snapshot, and no other: same kind, same id, same dimension.
     Raises ModelUnavailable (re-ingest to re-embed with what is available)."""
     info = meta["embedder"]
     cls = embedder_class(info.get("kind"))
-    embedder = cls.from_snapshot(info, snapshot_dir / EMBEDDER_DIR, settings or get_settings())
+    embedder = cls.from_snapshot(info, snapshot_dir / EMBEDDER_DIR, settings)
     if embedder.id != info["id"] or embedder.dim != int(info["dim"]):
         raise ModelUnavailable(
             f"snapshot was built with {info['id']} (dim {info['dim']}) but {embedder.id} "

@@ -1,12 +1,15 @@
 """sentence-transformers embedder: the online default (a small multilingual e5-class model)."""
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from rag.embedders.base import Embedder, Kind, normalise
+from rag.errors import ModelUnavailable
+from rag.hub import hub_reachable, locally_available
 
 
 def quiet_model_loading() -> None:
@@ -38,8 +41,6 @@ class SentenceTransformerEmbedder(Embedder):
 
     @classmethod
     def from_snapshot(cls, info: dict[str, Any], directory: Path, settings: Any) -> Embedder:
-        from rag.embedders.loader import load_sentence_transformer
-
         return load_sentence_transformer(str(info["model"]), settings.embed_batch_size, settings.embed_threads)
 
     def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
@@ -55,3 +56,14 @@ class SentenceTransformerEmbedder(Embedder):
 
     def describe(self) -> dict[str, object]:
         return {**super().describe(), "model": self.model_name}
+
+
+@lru_cache(maxsize=2)
+def load_sentence_transformer(model: str, batch_size: int = 32, threads: int | None = None) -> Embedder:
+    """Load a sentence-transformers model, or raise ModelUnavailable saying why."""
+    if not locally_available(model) and not hub_reachable():
+        raise ModelUnavailable(f"embedding model {model!r} is not on disk and the model hub is unreachable")
+    try:
+        return SentenceTransformerEmbedder(model, batch_size=batch_size, threads=threads)
+    except Exception as exc:  # any loader failure means "not available here"
+        raise ModelUnavailable(f"embedding model {model!r} did not load: {exc}") from exc

@@ -20,7 +20,7 @@ from rag.evaluation.failures import classify
 from rag.evaluation.testset import QAItem, testset_identity
 from rag.pipeline import AnswerPipeline
 from rag.settings import RetrieverName, Settings
-from rag.snapshot import Snapshot
+from rag.snapshots.snapshot import Snapshot
 from rag.types import Chunk
 
 _TEXT_TYPES = {"txt", "md"}

@@ -33,6 +33,7 @@ class Generation:
     passages: list[Passage]  # what the generator was actually given (after packing)
     preamble: str = ""  # a note outside the answer body (e.g. "quoted from Korean notes")
     debug: dict[str, Any] = field(default_factory=dict)
+    answered_by: str | None = None  # the generator that answered when another stood in (a fallback)
 
 
 class Cancellation:
@@ -84,6 +85,9 @@ def never() -> Cancellation:
 
 
 class Generator(Protocol):
+    """Registered in `rag.generators.registry`: ``configured(settings)`` says whether the
+    settings ask for it, ``from_settings(settings)`` builds it (raising ModelUnavailable)."""
+
     name: str
 
     def generate(self, query: AnalyzedQuery, passages: list[Passage],

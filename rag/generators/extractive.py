@@ -7,18 +7,29 @@ answered in the question's order, quotes cited by passage, passages numbered in 
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from rag.generators.base import Cancellation, Generation
 from rag.query import AnalyzedQuery
 from rag.reader import Candidate, read
 from rag.types import Passage
 
+if TYPE_CHECKING:
+    from rag.settings import Settings
+
 EN_PREAMBLE = "The notes are in Korean; the answer below is quoted from them."
 
 
 class ExtractiveGenerator:
     name = "extractive"
+
+    @classmethod
+    def configured(cls, settings: "Settings") -> bool:
+        return True  # needs no model: the fallback of every other generator
+
+    @classmethod
+    def from_settings(cls, settings: "Settings") -> "ExtractiveGenerator":
+        return cls(settings.answer_max_chars)
 
     def __init__(self, max_chars: int = 600) -> None:
         if max_chars < 50:

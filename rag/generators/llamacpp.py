@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any, Callable, Iterator
 
 from rag.errors import ModelUnavailable
 from rag.generators.base import Cancellation, Generation, never
+from rag.generators.worker import stream_from_worker
 from rag.prompts import format_passage, system_prompt, user_message
 from rag.query import AnalyzedQuery
 from rag.settings import Settings
@@ -31,7 +31,7 @@ def resolve_model_path(spec: str) -> Path:
         raise ModelUnavailable(f"LLM model {spec!r} is neither a GGUF file nor 'owner/repo/file.gguf'")
     from huggingface_hub import hf_hub_download
 
-    from rag.embedders.loader import hub_reachable
+    from rag.hub import hub_reachable
 
     repo, filename = "/".join(parts[:2]), "/".join(parts[2:])
     try:
@@ -42,6 +42,14 @@ def resolve_model_path(spec: str) -> Path:
 
 class LlamaCppGenerator:
     follows_instructions = True  # a client's system message is passed on (see ``pack``)
+
+    @classmethod
+    def configured(cls, settings: Settings) -> bool:
+        return bool(settings.llm_model)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "LlamaCppGenerator":
+        return cls(settings)
 
     def __init__(self, settings: Settings, model_path: Path | None = None) -> None:
         from llama_cpp import Llama
@@ -191,28 +199,5 @@ class LlamaCppGenerator:
         only reads them, so a consumer that stops reading, closes it or forgets it never keeps
         the model: closing cancels, and a forgotten one ends at the deadline or max_tokens."""
         cancel = cancel or never()
-        out: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-
-        def produce() -> None:
-            try:
-                out.put(("done", self._complete(query, passages, cancel, lambda p: out.put(("piece", p)), instructions)))
-            except BaseException as exc:  # handed to the reader, raised there
-                out.put(("error", exc))
-
-        threading.Thread(target=produce, name="llama-generation", daemon=True).start()
-        finished = False
-        try:
-            while True:
-                kind, value = out.get()
-                if kind == "piece":
-                    yield value
-                elif kind == "done":
-                    finished = True
-                    yield value
-                    return
-                else:
-                    finished = True
-                    raise value
-        finally:
-            if not finished:
-                cancel.cancel("the reader stopped reading the stream")
+        return stream_from_worker(lambda on_piece: self._complete(query, passages, cancel, on_piece, instructions),
+                                  cancel, "llama-generation")

@@ -1,15 +1,22 @@
-"""BM25 over Kiwi morphemes with bm25s, behind the same small interface as the dense index."""
+"""The bm25s implementation of the lexical-index seam: BM25 over Kiwi morphemes."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, ClassVar
 
 import bm25s
 import numpy as np
 
+from rag.errors import SnapshotDamaged
+
 DIR = "bm25"
 
 
-class LexicalIndex:
+class BM25Index:
+    """Okapi BM25 (bm25s, k1=1.2, b=0.75: Robertson & Zaragoza 2009's usual defaults)."""
+
+    name: ClassVar[str] = "bm25"
+
     def __init__(self, bm25: bm25s.BM25, size: int) -> None:
         self.bm25 = bm25
         self.size = size
@@ -19,7 +26,7 @@ class LexicalIndex:
         return self.size
 
     @classmethod
-    def build(cls, token_lists: list[list[str]], k1: float = 1.2, b: float = 0.75) -> "LexicalIndex":
+    def build(cls, token_lists: list[list[str]], k1: float = 1.2, b: float = 0.75) -> "BM25Index":
         bm25 = bm25s.BM25(k1=k1, b=b)
         # An empty chunk still needs a row so row numbers stay chunk ids.
         bm25.index([toks or ["\u2400"] for toks in token_lists], show_progress=False)
@@ -58,5 +65,14 @@ class LexicalIndex:
         self.bm25.save(str(directory / DIR))
 
     @classmethod
-    def load(cls, directory: Path, size: int) -> "LexicalIndex":
-        return cls(bm25s.BM25.load(str(directory / DIR)), size)
+    def load(cls, directory: Path, size: int) -> "BM25Index":
+        """Raises SnapshotDamaged when the index directory is missing or garbled."""
+        try:
+            return cls(bm25s.BM25.load(str(directory / DIR)), size)
+        except Exception as exc:  # bm25s raises what numpy/json raise on a garbled file
+            raise SnapshotDamaged(f"snapshot {directory.name}: {DIR}/ is unreadable ({exc})") from exc
+
+    @classmethod
+    def verify(cls, directory: Path, meta: dict[str, Any]) -> None:
+        if not (directory / DIR).is_dir():
+            raise SnapshotDamaged(f"snapshot {directory.name}: {DIR}/ is missing")

@@ -1,0 +1,171 @@
+"""What a loader returns: the document's text with page spans, headings and chunk breaks.
+
+Every offset indexes the loaded text, which is already Unicode-normalised
+(``ingest.normalize``), so ``chunk.text == text[start:end]`` holds for every chunk cut from it.
+:class:`TextLayout` builds such a text block by block for the loaders of structured formats
+(Word, PowerPoint, Hangul), normalising each block as it is appended.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ingest.normalize import normalize_text
+
+PAGE_SEPARATOR = "\n\n"
+DEFAULT_CHUNK_CHARS = 500  # Settings.chunk_size's default
+
+
+@dataclass(frozen=True)
+class Page:
+    """``number``: the page (PDF) or slide (PowerPoint) number, 1-based; None for formats without pages.
+    ``start``/``end``: its span in the loaded text, in characters."""
+
+    number: int | None
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section heading: ``start`` is the offset of its line in the loaded text."""
+
+    start: int
+    title: str
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One loader's result, before the document's id, hash and size are added.
+
+    ``headings``: the format's own headings, or None when the splitter must find heading-like
+    lines itself (plain text, PDF pages). ``breaks``: offsets where a chunk should end.
+    ``warnings``: what was skipped and why, for the ingest summary.
+    """
+
+    text: str
+    pages: tuple[Page, ...]
+    title: str = ""
+    headings: tuple[Heading, ...] | None = None
+    breaks: tuple[int, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    """A document as loaded: chunk offsets index into ``text`` (already Unicode-normalised).
+
+    ``type``: the loader's type name (``ingest.loader_registry``). For ``headings``, ``breaks``
+    and ``warnings`` see :class:`Loaded`.
+    """
+
+    doc_id: str
+    type: str
+    text: str
+    pages: tuple[Page, ...]
+    title: str
+    hash: str
+    size: int
+    headings: tuple[Heading, ...] | None = None
+    breaks: tuple[int, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Loader:
+    """One document format: how to recognise it and how to load it (``ingest.loader_registry``).
+
+    ``type``: the short name stored with the document (``docx``). ``name``: what it is, for
+    errors ("not a Word document (.docx): it is ..."). ``extensions`` (lower case, with the dot)
+    and ``media_types``: what uploads and directories may call it. ``keeps``: one line saying
+    what the loader keeps (pages, sections, tables), for the README. ``load(data, chunk_chars)``
+    returns :class:`Loaded` or raises ``BadDocument``. ``sniff(data)``: True when the bytes are
+    this format; None for text formats, which accept any content that is no known binary format.
+    ``expected``: what the content lacks when ``sniff`` says no and nothing else is recognised.
+    ``metadata_title``: the format has a title of its own beside the text (HTML ``<title>``, PDF
+    and Office document properties), which ``Loaded.title`` then holds and titles prefer.
+    """
+
+    type: str
+    name: str
+    extensions: tuple[str, ...]
+    media_types: tuple[str, ...]
+    keeps: str
+    load: Callable[[bytes, int], Loaded]
+    sniff: Callable[[bytes], bool] | None = None
+    expected: str = ""
+    metadata_title: bool = False
+
+
+@dataclass
+class TextLayout:
+    """A text built from blocks (paragraphs, table rows, slides), keeping offsets exact.
+
+    Blocks are normalised and stripped of surrounding whitespace; blank ones are dropped.
+    ``paragraph`` ends a block with a newline, ``heading`` and ``start_page`` put a blank line
+    before themselves so the splitter sees a paragraph edge there; ``mark_break`` records a
+    chunk boundary (a table's edges).
+    """
+
+    parts: list[str] = field(default_factory=list)
+    pos: int = 0
+    headings: list[Heading] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
+    breaks: set[int] = field(default_factory=set)
+    _page: tuple[int, int] | None = None  # (number, start) of the page being written
+
+    def _write(self, s: str) -> None:
+        self.parts.append(s)
+        self.pos += len(s)
+
+    def _blank_line(self) -> None:
+        if self.pos and not "".join(self.parts[-2:]).endswith("\n\n"):
+            self._write("\n" if self.parts[-1].endswith("\n") else "\n\n")
+
+    def paragraph(self, text: str) -> bool:
+        """Append one block of text; False (nothing written) when it is blank."""
+        lines = [" ".join(line.split()) for line in normalize_text(text).splitlines()]
+        block = "\n".join(line for line in lines if line)
+        if not block:
+            return False
+        self._write(block + "\n")
+        return True
+
+    def heading(self, title: str, *, record_only: bool = False) -> None:
+        """A section heading here. ``record_only``: name the section without writing its title
+        into the text (a slide without a title is still its own section)."""
+        title = " ".join(normalize_text(title).split())
+        if not title:
+            return
+        self._blank_line()
+        self.headings.append(Heading(self.pos, title))
+        if not record_only:
+            self._write(title + "\n")
+
+    def mark_break(self) -> None:
+        self.breaks.add(self.pos)
+
+    def start_page(self, number: int) -> None:
+        self.end_page()
+        if self.pos:
+            self._write("\n" if self.parts[-1].endswith("\n") else "\n\n")
+        self._page = (number, self.pos)
+
+    def end_page(self) -> None:
+        if self._page is not None:
+            number, start = self._page
+            end = self.pos
+            for part in reversed(self.parts):  # the page ends with its text, not the newlines after it
+                kept = len(part.rstrip())
+                end -= len(part) - kept
+                if kept:
+                    break
+            self.pages.append(Page(number, start, max(start, end)))
+            self._page = None
+
+    def result(self, title: str = "", warnings: tuple[str, ...] = ()) -> Loaded:
+        """The text laid out; ``title``: the format's metadata title, if any."""
+        self.end_page()
+        text = "".join(self.parts)
+        pages = tuple(self.pages) or (Page(None, 0, len(text)),)
+        return Loaded(text, pages, title[:80], tuple(self.headings), tuple(sorted(self.breaks)), warnings)

@@ -1,0 +1,1 @@
+"""Dense (vector) indexes: the `DenseIndex` seam, its implementations and their registry."""

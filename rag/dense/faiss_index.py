@@ -1,0 +1,81 @@
+"""The FAISS implementation of the dense-index seam (exact inner product)."""
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any, ClassVar
+
+import faiss
+import numpy as np
+
+from rag.errors import SnapshotDamaged
+
+FILE = "faiss.index"
+
+
+@cache
+def _single_threaded() -> None:
+    """One query over a flat index is fastest on one thread: FAISS's OpenMP threads only contend
+    with the other requests and workers for the same cores (32 ms vs 5 ms per query at 100k
+    chunks). Set once, on first use rather than on import (importing does no work)."""
+    faiss.omp_set_num_threads(1)
+
+
+class FaissIndex:
+    """Exact inner product over unit vectors (cosine). Exact search stays well under a
+    millisecond per query at the notes' scale and ~10 ms at 100k chunks on 2 cores."""
+
+    name: ClassVar[str] = "faiss"
+
+    def __init__(self, index: faiss.Index) -> None:
+        self.index = index
+
+    @property
+    def dim(self) -> int:
+        return int(self.index.d)
+
+    def __len__(self) -> int:
+        return int(self.index.ntotal)
+
+    @classmethod
+    def build(cls, vectors: np.ndarray) -> "FaissIndex":
+        _single_threaded()
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2:
+            raise ValueError("vectors must be a 2-D array")
+        index = faiss.IndexFlatIP(vectors.shape[1])
+        index.add(vectors)
+        return cls(index)
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, scores) of the ``k`` nearest rows, best first; ids are row numbers."""
+        _single_threaded()
+        k = min(k, len(self))
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        scores, ids = self.index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+        keep = ids[0] >= 0
+        return ids[0][keep], scores[0][keep]
+
+    def save(self, directory: Path) -> None:
+        faiss.write_index(self.index, str(directory / FILE))
+
+    @classmethod
+    def load(cls, directory: Path) -> "FaissIndex":
+        """Raises SnapshotDamaged when the file is missing or garbled."""
+        _single_threaded()
+        try:
+            return cls(faiss.read_index(str(directory / FILE)))
+        except Exception as exc:  # faiss raises RuntimeError with its C++ message
+            raise SnapshotDamaged(f"snapshot {directory.name}: {FILE} is unreadable ({exc})") from exc
+
+    @classmethod
+    def verify(cls, directory: Path, meta: dict[str, Any]) -> None:
+        """The index file holds at least chunks x dim float32s (a flat index stores them all)."""
+        try:
+            n, dim = int(meta["chunks"]), int(meta["embedder"]["dim"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SnapshotDamaged(f"snapshot {directory.name}: meta lacks the chunk count or dimension ({exc})") from exc
+        path = directory / FILE
+        if not path.is_file() or path.stat().st_size < n * dim * 4:
+            raise SnapshotDamaged(f"snapshot {directory.name}: {FILE} is missing or truncated")

@@ -1,0 +1,1 @@
+"""Lexical (term) indexes: the `LexicalIndex` seam, its implementations and their registry."""

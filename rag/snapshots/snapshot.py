@@ -1,0 +1,84 @@
+"""One snapshot opened for queries: chunks, documents, the dense and lexical indexes (through
+their registries), the embedder that built it and its sentence table."""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from rag.dense.base import DenseIndex
+from rag.dense.registry import dense_class_for
+from rag.embedders.base import Embedder
+from rag.embedders.registry import load_snapshot_embedder
+from rag.errors import RagError, SnapshotDamaged
+from rag.lexical.base import LexicalIndex
+from rag.lexical.registry import lexical_class_for
+from rag.settings import Settings
+from rag.snapshots.format import CHUNKS_DB, read_chunks, read_meta
+from rag.snapshots.sentences import SentenceTable
+from rag.snapshots.verify import check_files
+from rag.types import Chunk
+
+
+@dataclass
+class Snapshot:
+    """Everything a query needs, loaded into memory; immutable once opened."""
+
+    id: str
+    path: Path
+    meta: dict[str, Any]
+    chunks: list[Chunk]
+    documents: list[dict[str, Any]]
+    dense: DenseIndex
+    lexical: LexicalIndex
+    embedder: Embedder
+    sentences: SentenceTable
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def titles(self) -> dict[str, str | None]:
+        """Document id -> title, as stored in the documents table."""
+        return {d["doc"]: d.get("title") for d in self.documents}
+
+    def title(self, doc: str) -> str | None:
+        return self.titles.get(doc)
+
+    @classmethod
+    def open(cls, path: Path, embedder: Embedder | None = None, settings: Settings | None = None) -> "Snapshot":
+        """Load a snapshot; any damage (a missing, truncated or garbled file) is SnapshotDamaged.
+        ``embedder`` is reused when its id is the snapshot's (no second model load); otherwise
+        the snapshot's own is loaded with ``settings`` (default: from the environment)."""
+        try:
+            return cls._open(path, embedder, settings)
+        except RagError:
+            raise
+        except Exception as exc:  # whatever a garbled file makes a library raise
+            raise SnapshotDamaged(f"snapshot {path.name} is unreadable ({type(exc).__name__}: {exc})") from exc
+
+    @classmethod
+    def _open(cls, path: Path, embedder: Embedder | None, settings: Settings | None) -> "Snapshot":
+        meta = read_meta(path)
+        check_files(path, meta)
+        chunks, documents = read_chunks(path / CHUNKS_DB)
+        dense = dense_class_for(meta).load(path)
+        lexical = lexical_class_for(meta).load(path, len(chunks))
+        if len(dense) != len(chunks) or int(meta.get("chunks", -1)) != len(chunks):
+            raise SnapshotDamaged(
+                f"snapshot {path.name}: {len(chunks)} chunks but {len(dense)} vectors, meta says {meta.get('chunks')}"
+            )
+        if embedder is None or embedder.id != meta["embedder"]["id"]:
+            try:
+                embedder = load_snapshot_embedder(meta, path, settings or Settings())
+            except RagError:
+                raise
+            except Exception as exc:
+                raise SnapshotDamaged(f"snapshot {path.name}: embedder is unreadable ({exc})") from exc
+        if embedder.dim != dense.dim:
+            raise SnapshotDamaged(f"snapshot {path.name}: index dim {dense.dim} != embedder dim {embedder.dim}")
+        try:
+            sentences = SentenceTable(path / CHUNKS_DB)
+        except sqlite3.DatabaseError as exc:
+            raise SnapshotDamaged(f"snapshot {path.name}: {CHUNKS_DB} has no sentence table ({exc})") from exc
+        return cls(path.name, path, meta, chunks, documents, dense, lexical, embedder, sentences)
