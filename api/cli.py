@@ -349,8 +349,10 @@ def serve(
     typer.echo(f"Serving on http://{host}:{port}  (the page: /, API docs: /docs); loading the index and models...",
                err=True)
     # uvicorn's own info lines (start-up, the access log) stay on; our and libraries' logs are quiet
+    # A worker loading Kiwi's model holds the GIL for seconds on a busy machine; uvicorn's default
+    # 5 s health check would kill and restart it over and over, so workers never come up.
     uvicorn.run("api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level="debug" if _verbose else "info")
+                log_level="debug" if _verbose else "info", timeout_worker_healthcheck=120)
 
 
 def _port_in_use(host: str, port: int) -> str | None:

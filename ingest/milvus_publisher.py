@@ -123,7 +123,10 @@ class MilvusPublisher:
         index = client.prepare_index_params()
         index.add_index("dense", index_type="FLAT", metric_type="IP")
         index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
-        client.create_collection(name, schema=chunk_schema(client, dense.dim), index_params=index)
+        # Strong: a worker that follows the alias right after the switch reads every row (the
+        # default, Bounded, may serve a search before the newest rows are visible to it)
+        client.create_collection(name, schema=chunk_schema(client, dense.dim), index_params=index,
+                                 consistency_level="Strong")
         for start in range(0, len(chunks), BATCH):
             rows = []
             for c in chunks[start:start + BATCH]:
@@ -140,7 +143,8 @@ class MilvusPublisher:
         client.flush(name)
         blob_index = client.prepare_index_params()
         blob_index.add_index("vector", index_type="FLAT", metric_type="L2")
-        client.create_collection(blobs, schema=blob_schema(client), index_params=blob_index)
+        client.create_collection(blobs, schema=blob_schema(client), index_params=blob_index,
+                                 consistency_level="Strong")
         rows = [*engine.json_rows("documents", documents), *engine.json_rows("terms", {"tokens": tokens, "df": doc_freqs})]
         stored = path / EMBEDDER_DIR
         if stored.is_dir():
