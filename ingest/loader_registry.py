@@ -7,6 +7,8 @@ CLI and the README. Adding a format is one module that defines ``LOADER`` plus o
 """
 from __future__ import annotations
 
+import re
+
 from pathlib import PurePath
 
 from rag.errors import BadDocument, UnsupportedType
@@ -66,6 +68,14 @@ def check_content(data: bytes, loader: Loader) -> None:
     found = identify(data)
     if found is not None:
         raise BadDocument(f"binary content: the file is {found}, not {loader.type} text (its extension does not match)")
+    if loader.type != "html" and _HTML_PAGE.match(data[:512]):
+        # Markdown may hold HTML blocks, but a whole page (doctype or <html> first) read as text
+        # would show students its markup and lose its sections
+        raise BadDocument(f"the file is an HTML page, not {loader.type} text (its extension does not match): "
+                          "upload it under a .html name")
+
+
+_HTML_PAGE = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.IGNORECASE | re.DOTALL)
 
 
 def accepted_types() -> str:

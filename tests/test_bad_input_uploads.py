@@ -118,6 +118,10 @@ BAD: list[tuple[str, str, object, int, str, str]] = [
     ("PNG named .txt", "photo.txt", PNG, 400, "bad_document", "PNG"),
     ("ZIP named .md", "slides.md", ZIP, 400, "bad_document", "ZIP"),
     ("PDF named .txt", "paper.txt", "pdf", 400, "bad_document", "PDF"),
+    ("HTML page named .md", "lstm.md", "<!DOCTYPE html><html><head><title>LSTM</title></head><body><p>본문</p></body></html>",
+     400, "bad_document", "HTML page"),
+    ("HTML page named .txt", "lstm.txt", "\ufeff\n<html lang='ko'><body><h1>LSTM</h1></body></html>", 400, "bad_document",
+     "HTML page"),
     ("text named .pdf", "fake.pdf", "그냥 텍스트 파일입니다. This is not a PDF at all.", 400, "bad_document", "not a PDF"),
     ("PNG named .pdf", "photo.pdf", PNG, 400, "bad_document", "not a PDF"),
     ("encrypted PDF", "locked.pdf", "encrypted", 400, "bad_document", "encrypted"),
@@ -173,7 +177,8 @@ def test_bad_upload_is_a_clear_4xx_and_changes_nothing(server: Server, client: h
 def test_put_with_bad_content_keeps_the_old_document(server: Server, client: httpx.Client, tmp_path: Path) -> None:
     doc = "001_ad38356643d53f32.txt"
     before = state(server, client)
-    for name, value, status in ((doc, PNG, 400), (doc, "pdf", 400), (doc, "", 400)):
+    page = "<html><head><title>LSTM 노트</title></head><body>본문</body></html>"
+    for name, value, status in ((doc, PNG, 400), (doc, "pdf", 400), (doc, "", 400), ("lstm.html", page, 400)):
         assert_error(client.put(f"/documents/{doc}", files={"file": (name, content_of(value, tmp_path))}), status)
     assert state(server, client) == before
 
