@@ -33,6 +33,7 @@ from rag.snapshots.format import read_current, read_meta, snapshots_dir
 from ingest.loaders import find_file
 from ingest.normalize import normalize_id
 from ingest.pipeline import scan
+from ingest.snapshot_writer import storage_errors
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +60,20 @@ class StagedWrite:
         """Write the staged bytes, then ``op.json`` last (a directory without it is an
         unfinished staging and is simply removed), both flushed to disk."""
         root = Path(index_dir) / STAGING_DIR / f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
-        (root / VIEW_DIR).mkdir(parents=True)
         staged = cls(root, op, doc, sha256(data) if data is not None else None)
-        if data is not None:
-            _write_synced(staged.staged_path, data)
-        record = {k: v for k, v in asdict(staged).items() if k != "root"}
-        _write_synced(root / f".{OP_FILE}.tmp", json.dumps(record).encode("utf-8"))
-        os.replace(root / f".{OP_FILE}.tmp", root / OP_FILE)
-        _fsync_dir(root)
+        try:
+            # a full disk here is the same StorageFull (507) as one during the publish
+            with storage_errors(Path(index_dir), "staging the document"):
+                (root / VIEW_DIR).mkdir(parents=True)
+                if data is not None:
+                    _write_synced(staged.staged_path, data)
+                record = {k: v for k, v in asdict(staged).items() if k != "root"}
+                _write_synced(root / f".{OP_FILE}.tmp", json.dumps(record).encode("utf-8"))
+                os.replace(root / f".{OP_FILE}.tmp", root / OP_FILE)
+                _fsync_dir(root)
+        except BaseException:
+            shutil.rmtree(root, ignore_errors=True)  # unfinished: never settled, never left behind
+            raise
         return staged
 
     @classmethod

@@ -136,3 +136,26 @@ def test_a_full_cache_is_storage_full_not_damage(tmp_path: Path) -> None:
         cache.put_tokens("k", {f"t{i}": ["토큰"] * 200 for i in range(200)})
     assert set(cache.get_vectors("e", ["a", "h1"])) == {"a"}
     cache.close()
+
+
+def test_full_disk_while_staging_an_upload(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The upload's bytes are staged before the ingest: a full disk there is the same 507, and
+    no unfinished staging directory is left behind."""
+    from ingest import staging
+
+    settings = build_index(tmp_path).model_copy(update={"admin_token": ADMIN_TOKEN})
+    live = str(read_current(settings.index_dir))
+
+    def full(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(staging, "_write_synced", full)
+    with TestClient(create_app_for(settings)) as client:
+        r = client.post("/documents", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+                        files={"file": ("upload.md", NOTE.encode())})
+        assert r.status_code == 507, r.text
+        assert r.json()["error"]["code"] == "storage_full"
+        assert client.get("/health").json()["snapshot"] == live
+    assert not (settings.notes_dir / "upload.md").exists()
+    assert not any((settings.index_dir / staging.STAGING_DIR).glob("*/*")), "a staging directory was left"
+    unchanged(settings, live)
