@@ -336,8 +336,11 @@ def serve(
     host: Annotated[Optional[str], typer.Option(help="Bind address (default RAG_HOST, 127.0.0.1)")] = None,
     port: Annotated[Optional[int], typer.Option(help="Port (default RAG_PORT, 8000)")] = None,
     workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
+    preload: Annotated[bool, typer.Option(
+        help="Load Kiwi and the query embedder once, before forking the workers (gunicorn), so they share "
+             "that memory")] = False,
 ) -> None:
-    """Serve the HTTP API and the web page with uvicorn."""
+    """Serve the HTTP API and the web page with uvicorn (with --preload: uvicorn workers forked by gunicorn)."""
     import uvicorn
 
     settings = _settings()
@@ -348,6 +351,12 @@ def serve(
               f"RAG_PORT={port + 1} make run, or rag serve --port {port + 1}")
     typer.echo(f"Serving on http://{host}:{port}  (the page: /, API docs: /docs); loading the index and models...",
                err=True)
+    if preload:
+        from api.app import create_app
+        from api.preload import serve_preloaded
+
+        serve_preloaded(create_app(settings), settings, host, port, workers, "debug" if _verbose else "info")
+        return
     # uvicorn's own info lines (start-up, the access log) stay on; our and libraries' logs are quiet
     # A worker loading Kiwi's model holds the GIL for seconds on a busy machine; uvicorn's default
     # 5 s health check would kill and restart it over and over, so workers never come up.

@@ -84,8 +84,9 @@ def _get(port: int, path: str, timeout: float = 5) -> tuple[int, bytes]:
 
 @contextmanager
 def serve(notes: Path, index: Path, workers: int, timeout: float = 180,
-          extra_env: dict[str, str] | None = None) -> Iterator[Server]:
-    """``uvicorn api.app:app_from_env --factory --workers N``; ready once every worker answered."""
+          extra_env: dict[str, str] | None = None, preload: bool = False) -> Iterator[Server]:
+    """``uvicorn api.app:app_from_env --factory --workers N`` (``preload``: ``rag serve --workers N
+    --preload``, forked by gunicorn after loading the models); ready once every worker answered."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env.update({"RAG_NOTES_DIR": str(notes), "RAG_INDEX_DIR": str(index), "RAG_EMBEDDER": "offline",
@@ -94,6 +95,9 @@ def serve(notes: Path, index: Path, workers: int, timeout: float = 180,
     cmd = [sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory", "--host", "127.0.0.1",
            "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
            "--timeout-worker-healthcheck", "120"]  # Kiwi's load holds the GIL for seconds on a busy machine
+    if preload:
+        cmd = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(workers), "--preload"]
     log = Path(tempfile.mkstemp(prefix="bench-uvicorn-", suffix=".log")[1])
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

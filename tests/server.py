@@ -77,8 +77,10 @@ def free_port() -> int:
 
 @contextmanager
 def run_server(settings: Settings, *, admin_token: str | None = ADMIN_TOKEN, workers: int = 1,
-               env: dict[str, str] | None = None, timeout: float = 240, log_level: str = "warning") -> Iterator[Server]:
-    """Start ``uvicorn api.app:app_from_env --factory``, wait for /health, stop it afterwards."""
+               env: dict[str, str] | None = None, timeout: float = 240, log_level: str = "warning",
+               preload: bool = False) -> Iterator[Server]:
+    """Start ``uvicorn api.app:app_from_env --factory`` (with ``preload``: ``rag serve --preload``,
+    uvicorn workers forked by gunicorn), wait for /health, stop it afterwards."""
     port = free_port()
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     child_env.update({
@@ -96,6 +98,9 @@ def run_server(settings: Settings, *, admin_token: str | None = ADMIN_TOKEN, wor
            # a worker loading Kiwi holds the GIL for seconds on a busy machine: uvicorn's 5 s health
            # check would kill and restart it again and again
            "--timeout-worker-healthcheck", "120"]
+    if preload:
+        cmd = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(workers), "--preload"]
     log = Path(tempfile.mkstemp(prefix="uvicorn-", suffix=".log")[1])
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=out, stderr=subprocess.STDOUT)

@@ -98,8 +98,11 @@ def _health_by_worker(server: Server, want: int = 2, tries: int = 400) -> dict[i
     return seen
 
 
-def test_both_workers_switch_after_a_publish(tmp_path: Path) -> None:
-    with run_server(build_index(tmp_path), workers=2) as server:
+@pytest.mark.parametrize("preload", [False, True], ids=["uvicorn-workers", "preloaded-gunicorn-workers"])
+def test_both_workers_switch_after_a_publish(tmp_path: Path, preload: bool) -> None:
+    """Also with ``rag serve --preload``: the upload's ingest and the searches analyse Korean in
+    forked workers whose Kiwi was constructed by the master (a used Kiwi would hang there)."""
+    with run_server(build_index(tmp_path), workers=2, preload=preload) as server:
         before = _health_by_worker(server)
         assert len(before) == 2, f"only {len(before)} worker answered"
         old = {s for ids in before.values() for s in ids}
