@@ -355,6 +355,12 @@ def serve(
         from api.app import create_app
         from api.preload import serve_preloaded
 
+        try:
+            import gunicorn  # noqa: F401
+            import uvicorn_worker  # noqa: F401
+        except ImportError as exc:
+            _fail(f"--preload needs gunicorn and uvicorn-worker, which install on Linux and macOS only ({exc}); "
+                  "run without --preload")
         serve_preloaded(create_app(settings), settings, host, port, workers, "debug" if _verbose else "info")
         return
     # uvicorn's own info lines (start-up, the access log) stay on; our and libraries' logs are quiet

@@ -12,7 +12,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Iterator
 
 from bench.common import ROOT
+from tests.server import server_command
 
 
 @dataclass
@@ -92,12 +92,7 @@ def serve(notes: Path, index: Path, workers: int, timeout: float = 180,
     env.update({"RAG_NOTES_DIR": str(notes), "RAG_INDEX_DIR": str(index), "RAG_EMBEDDER": "offline",
                 "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(ROOT)})
     env.update(extra_env or {})
-    cmd = [sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
-           "--timeout-worker-healthcheck", "120"]  # Kiwi's load holds the GIL for seconds on a busy machine
-    if preload:
-        cmd = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers), "--preload"]
+    cmd = server_command(port, workers, preload=preload, access_log=False)
     log = Path(tempfile.mkstemp(prefix="bench-uvicorn-", suffix=".log")[1])
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -12,7 +12,6 @@ import shutil
 import sqlite3
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
 from bench.common import NOTES, log, settings_for, work_dir, write_result

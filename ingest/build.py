@@ -60,10 +60,10 @@ class SnapshotBuilder:
             cache.close()
         stage("write")
         with bar(self.progress, 3, "writing", "step") as b:
-            dense = dense_registry.dense_class(dense_registry.DEFAULT).build(vectors)
+            dense = dense_registry.BACKENDS[dense_registry.BACKENDS.default].build(vectors)
             b.update(1)
             tokens = [[t for sent in chunk for t in sent[2]] for chunk in sentences]
-            lexical = lexical_registry.lexical_class(lexical_registry.DEFAULT).build(tokens)
+            lexical = lexical_registry.BACKENDS[lexical_registry.BACKENDS.default].build(tokens)
             b.update(1)
             writer = SnapshotWriter(self.index_dir, keep=self.settings.keep_snapshots)
             snap_id = writer.write(chunks, documents, dense, lexical, embedder, {"config": config}, sentences)

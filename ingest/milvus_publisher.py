@@ -27,8 +27,6 @@ from rag.snapshots.format import CHUNKS_DB, read_chunks, read_meta
 if TYPE_CHECKING:
     from pymilvus import MilvusClient
 
-    from rag.settings import Settings
-
 log = logging.getLogger(__name__)
 BATCH = 500  # rows per insert call (a few MB of request at most)
 
@@ -64,25 +62,10 @@ def blob_schema(client: "MilvusClient") -> Any:
     return s
 
 
-class MilvusPublisher:
+class MilvusPublisher(engine.EngineClient):
     """``publish(snapshot_dir)`` then ``prune(keep)``; ``live_id()`` says what the alias names."""
 
     name = "milvus"
-
-    def __init__(self, settings: "Settings") -> None:
-        self.settings = settings
-        self.prefix = settings.milvus_prefix
-        self._client: "MilvusClient | None" = None
-
-    @classmethod
-    def from_settings(cls, settings: "Settings") -> "MilvusPublisher":
-        return cls(settings)
-
-    @property
-    def client(self) -> "MilvusClient":
-        if self._client is None:
-            self._client = engine.connect(self.settings)
-        return self._client
 
     def live_id(self) -> str | None:
         from pymilvus.exceptions import MilvusException

@@ -61,7 +61,8 @@ def storage_errors(path: Path, what: str) -> Iterator[None]:
         raise
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a directory's entries (a rename, a new file) durable; raises OSError."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -124,9 +125,9 @@ class SnapshotWriter:
             json.dump(meta, fh, ensure_ascii=False, indent=1)
             fh.flush()
             os.fsync(fh.fileno())
-        _fsync_dir(tmp)
+        fsync_dir(tmp)
         os.rename(tmp, root / snap_id)
-        _fsync_dir(root)
+        fsync_dir(root)
 
     @staticmethod
     def _write_db(path: Path, chunks: list[Chunk], documents: list[dict[str, Any]], sentences: list[list[list[Any]]]) -> None:
@@ -158,7 +159,7 @@ class SnapshotWriter:
             tmp.unlink(missing_ok=True)
             raise
         os.replace(tmp, self.index_dir / CURRENT)
-        _fsync_dir(self.index_dir)
+        fsync_dir(self.index_dir)
 
     def prune(self, grace_seconds: float = 0.0) -> list[str]:
         """Remove all but the newest ``keep`` snapshots (never the live one) and what killed

@@ -33,7 +33,7 @@ from rag.snapshots.format import read_current, read_meta, snapshots_dir
 from ingest.loaders import find_file
 from ingest.normalize import normalize_id
 from ingest.pipeline import scan
-from ingest.snapshot_writer import storage_errors
+from ingest.snapshot_writer import fsync_dir, storage_errors
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class StagedWrite:
                 record = {k: v for k, v in asdict(staged).items() if k != "root"}
                 _write_synced(root / f".{OP_FILE}.tmp", json.dumps(record).encode("utf-8"))
                 os.replace(root / f".{OP_FILE}.tmp", root / OP_FILE)
-                _fsync_dir(root)
+                fsync_dir(root)
         except BaseException:
             shutil.rmtree(root, ignore_errors=True)  # unfinished: never settled, never left behind
             raise
@@ -162,7 +162,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         _write_synced(tmp, data)
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -173,11 +173,3 @@ def _write_synced(path: Path, data: bytes) -> None:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

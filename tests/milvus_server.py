@@ -1,17 +1,17 @@
 """A real `milvus-lite server` (Milvus's gRPC API) on 127.0.0.1 for the Milvus backend's tests."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from rag.milvus.engine import GRPC_OPTIONS
-from tests.server import free_port, stop_process
+from tests.server import free_port, run_process
 
 
 @dataclass
@@ -31,26 +31,15 @@ def run_milvus(data_dir: Path | None = None, timeout: float = 120) -> Iterator[M
     collections; stop it afterwards."""
     from pymilvus import MilvusClient
 
+    own_dir = data_dir is None  # a folder of its own is deleted afterwards; a given one is the caller's
     data_dir = Path(data_dir or tempfile.mkdtemp(prefix="milvus-lite-"))
-    port = free_port()
-    log = Path(tempfile.mkstemp(prefix="milvus-lite-", suffix=".log")[1])
-    exe = Path(sys.executable).with_name("milvus-lite")
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([str(exe), "server", "--data-dir", str(data_dir), "--host", "127.0.0.1",
-                                 "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
-    server = MilvusServer(f"http://127.0.0.1:{port}", data_dir, proc, log)
+    uri = f"http://127.0.0.1:{free_port()}"
+    cmd = [str(Path(sys.executable).with_name("milvus-lite")), "server", "--data-dir", str(data_dir),
+           "--host", "127.0.0.1", "--port", uri.rsplit(":", 1)[1]]
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"milvus-lite server exited with {proc.returncode}:\n{server.output()}")
-            try:
-                MilvusClient(uri=server.uri, timeout=2, grpc_options=GRPC_OPTIONS).list_collections()
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"milvus-lite server did not answer within {timeout:.0f}s:\n{server.output()}")
-                time.sleep(0.2)
-        yield server
+        with run_process(cmd, "milvus-lite", lambda: MilvusClient(uri=uri, timeout=2, grpc_options=GRPC_OPTIONS)
+                         .list_collections() is not None, timeout) as (proc, log):
+            yield MilvusServer(uri, data_dir, proc, log)
     finally:
-        stop_process(proc)
+        if own_dir:
+            shutil.rmtree(data_dir, ignore_errors=True)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import httpx
 
@@ -75,6 +75,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def server_command(port: int, workers: int, *, preload: bool = False, log_level: str = "warning",
+                   access_log: bool = True) -> list[str]:
+    """The command line of a server on 127.0.0.1:``port``: ``uvicorn api.app:app_from_env --factory
+    --workers N``, or with ``preload`` ``rag serve --workers N --preload`` (gunicorn's forked workers)."""
+    if preload:
+        return [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+                "--workers", str(workers), "--preload"]
+    return [sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(workers), "--log-level", log_level,
+            *([] if access_log else ["--no-access-log"]),
+            # a worker loading Kiwi holds the GIL for seconds on a busy machine: uvicorn's 5 s health
+            # check would kill and restart it again and again
+            "--timeout-worker-healthcheck", "120"]
+
+
 @contextmanager
 def run_server(settings: Settings, *, admin_token: str | None = ADMIN_TOKEN, workers: int = 1,
                env: dict[str, str] | None = None, timeout: float = 240, log_level: str = "warning",
@@ -93,14 +108,7 @@ def run_server(settings: Settings, *, admin_token: str | None = ADMIN_TOKEN, wor
     if admin_token:
         child_env["RAG_ADMIN_TOKEN"] = admin_token
     child_env.update(env or {})
-    cmd = [sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--log-level", log_level,
-           # a worker loading Kiwi holds the GIL for seconds on a busy machine: uvicorn's 5 s health
-           # check would kill and restart it again and again
-           "--timeout-worker-healthcheck", "120"]
-    if preload:
-        cmd = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers), "--preload"]
+    cmd = server_command(port, workers, preload=preload, log_level=log_level)
     log = Path(tempfile.mkstemp(prefix="uvicorn-", suffix=".log")[1])
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=out, stderr=subprocess.STDOUT)
@@ -173,6 +181,34 @@ def assert_error(r: httpx.Response, status: int, code: str | None = None, mentio
     if mentions:
         assert mentions in body["error"]["message"], body
     return body["error"]
+
+
+@contextmanager
+def run_process(cmd: list[str], name: str, ready: Callable[[], bool], timeout: float,
+                **popen: Any) -> Iterator[tuple[subprocess.Popen, Path]]:
+    """(process, log) of ``cmd`` started with its output in a log file, once ``ready()`` is true
+    (an exception from it counts as not yet); stopped, and its log deleted, afterwards. Raises
+    RuntimeError with the log when the process exits first, TimeoutError after ``timeout`` s."""
+    log = Path(tempfile.mkstemp(prefix=f"{name}-", suffix=".log")[1])
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, **popen)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+            try:
+                if ready():
+                    break
+            except Exception:  # noqa: BLE001 - not listening yet, or not answering yet
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name} did not answer within {timeout:.0f}s:\n{log.read_text(errors='replace')}")
+            time.sleep(0.2)
+        yield proc, log
+    finally:
+        stop_process(proc)
+        log.unlink(missing_ok=True)
 
 
 def stop_process(proc: subprocess.Popen) -> None:

@@ -50,7 +50,7 @@ def garble_each_file(directory: Path, check: Any) -> int:
 
 @pytest.mark.parametrize("name", list(dense_registry.BACKENDS))
 def test_dense_index_contract(name: str, tmp_path: Path) -> None:
-    cls = dense_registry.dense_class(name)
+    cls = dense_registry.BACKENDS[name]
     assert cls.name == name
     vectors = unit_vectors(N, DIM)
     index = cls.build(vectors)
@@ -87,7 +87,7 @@ def test_dense_index_contract(name: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", list(lexical_registry.BACKENDS))
 def test_lexical_index_contract(name: str, tmp_path: Path) -> None:
-    cls = lexical_registry.lexical_class(name)
+    cls = lexical_registry.BACKENDS[name]
     assert cls.name == name
     index = cls.build(TOKENS)
     assert len(index) == len(TOKENS)  # the empty chunk keeps its row

@@ -58,7 +58,7 @@ DRIVER = textwrap.dedent('''
     wrap(BM25Index, "save", after="bm25-written")
     wrap(sw.SnapshotWriter, "_write_db", after="db-written", static=True)
     wrap(OfflineEmbedder, "save", after="embedder-copied")
-    wrap(sw, "_fsync_dir", before=lambda path: "fsync:" + path.name.split("-")[0])
+    wrap(sw, "fsync_dir", before=lambda path: "fsync:" + path.name.split("-")[0])
     first = []
     def dumps(*a, **k):
         first or (first.append(1), mark("db-mid-transaction"))

@@ -46,7 +46,7 @@ def summary_text(report: dict[str, Any]) -> str:
     """The table `rag eval` prints without --json: one row per group, latencies in ms."""
     rows = [_header(report)] + table_rows(report)
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(r, widths)))
+    lines = ["  ".join(text.rjust(w) if i else text.ljust(w) for i, (text, w) in enumerate(zip(r, widths)))
              for r in rows]
     c = report["config"]
     lines.insert(1, "-" * len(lines[0]))

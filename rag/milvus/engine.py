@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from rag.errors import IndexUnavailable
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from pymilvus import MilvusClient
 
     from rag.settings import Settings
@@ -66,6 +68,26 @@ def connect(settings: "Settings") -> "MilvusClient":
                 f"run `milvus-lite server --data-dir DIR --port 19530` and set RAG_MILVUS_URI=http://127.0.0.1:19530"
             ) from exc
         raise IndexUnavailable(f"Milvus at {uri} is not reachable or refused the connection ({exc.message})") from exc
+
+
+class EngineClient:
+    """Base of what talks to the engine for one index: its settings, its collection prefix and one
+    client, connected on first use (``connect``'s errors are raised then, not at construction)."""
+
+    def __init__(self, settings: "Settings") -> None:
+        self.settings = settings
+        self.prefix = settings.milvus_prefix
+        self._client: "MilvusClient | None" = None
+
+    @classmethod
+    def from_settings(cls, settings: "Settings") -> "Self":
+        return cls(settings)
+
+    @property
+    def client(self) -> "MilvusClient":
+        if self._client is None:
+            self._client = connect(self.settings)
+        return self._client
 
 
 def collection_name(prefix: str, snapshot_id: str) -> str:

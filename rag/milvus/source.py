@@ -102,26 +102,14 @@ def _embedder(client: "MilvusClient", blobs: str, meta: dict[str, Any], path: Pa
         raise SnapshotDamaged(f"snapshot {meta.get('id')}: embedder is unreadable ({type(exc).__name__}: {exc})") from exc
 
 
-class MilvusSnapshotSource:
+class MilvusSnapshotSource(engine.EngineClient):
     """The live snapshot is the collection ``<prefix>_live`` names (see `rag.milvus.engine`)."""
 
     def __init__(self, settings: "Settings") -> None:
-        self.settings = settings
-        self.prefix = settings.milvus_prefix
+        super().__init__(settings)
         self.damaged: dict[str, str] = {}
-        self._client: "MilvusClient | None" = None
         self._lock = threading.Lock()
         self._alias: tuple[float, str | None] | None = None
-
-    @classmethod
-    def from_settings(cls, settings: "Settings") -> "MilvusSnapshotSource":
-        return cls(settings)
-
-    @property
-    def client(self) -> "MilvusClient":
-        if self._client is None:
-            self._client = engine.connect(self.settings)
-        return self._client
 
     def current_id(self) -> str | None:
         """The snapshot the alias names (None before the first publish); looked up at most once
