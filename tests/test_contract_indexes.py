@@ -100,6 +100,9 @@ def test_lexical_index_contract(name: str, tmp_path: Path) -> None:
     assert index.doc_freq("객체") == 2 and index.doc_freq("yolo") == 2 and index.doc_freq("없는말") == 0
     assert index.contains("bert", 1) and not index.contains("bert", 0) and not index.contains("없는말", 1)
     assert index.known(["모델", "없는말", "yolo"]) == ["모델", "yolo"]
+    # the empty string is no term (bm25s keeps one as padding past its matrix)
+    assert index.doc_freq("") == 0 and not index.contains("", 0) and index.known([""]) == []
+    assert len(index.search([""], 10)[0]) == 0
 
     index.save(tmp_path)
     meta = meta_for(len(TOKENS), DIM, lexical=name)

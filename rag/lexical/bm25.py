@@ -20,7 +20,9 @@ class BM25Index:
     def __init__(self, bm25: bm25s.BM25, size: int) -> None:
         self.bm25 = bm25
         self.size = size
-        self.vocab: dict[str, int] = dict(bm25.vocab_dict)
+        # bm25s adds "" to its vocabulary past the score matrix's terms (a padding token): it is no
+        # term of ours, and looking its postings up would index past the matrix
+        self.vocab: dict[str, int] = {t: j for t, j in bm25.vocab_dict.items() if t}
 
     def __len__(self) -> int:
         return self.size

@@ -10,6 +10,7 @@ import shutil
 import tempfile
 import threading
 import time
+import uuid
 import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,7 +68,9 @@ def _open(client: "MilvusClient", collection: str, snapshot_id: str, embedder: E
         raise SnapshotDamaged(f"snapshot {snapshot_id}: {rows} rows in {collection}, its meta says {n}")
     documents = engine.read_json(client, blobs, "documents")
     terms = engine.read_json(client, blobs, "terms")
-    path = Path(tempfile.mkdtemp(prefix=f"rag-milvus-{snapshot_id}-"))
+    # where a fitted embedder's files are unpacked; created only for one (an e5 or
+    # sentence-transformers snapshot leaves nothing on the worker's disk)
+    path = Path(tempfile.gettempdir()) / f"rag-milvus-{snapshot_id}-{uuid.uuid4().hex[:8]}"
     try:
         embedder = _embedder(client, blobs, meta, path, embedder, settings)
     except BaseException:
@@ -91,6 +94,7 @@ def _embedder(client: "MilvusClient", blobs: str, meta: dict[str, Any], path: Pa
         return embedder
     try:
         if embedder_class(meta["embedder"].get("kind")).stored_in_snapshot:
+            path.mkdir(mode=0o700)
             for key, data in engine.read_blobs(client, blobs, EMBEDDER_DIR + "/").items():
                 target = path / key
                 target.parent.mkdir(parents=True, exist_ok=True)
