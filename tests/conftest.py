@@ -13,9 +13,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from rag.settings import Settings  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTES = ROOT / "data" / "notes"
-TESTSET = ROOT / "data" / "qa" / "testset.jsonl"
+from tests.corpus import NOTES, ROOT, TESTSET  # noqa: E402,F401 - the notes the tests were written for
 
 
 @pytest.fixture

@@ -19,8 +19,7 @@ import httpx
 
 from rag.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTES = ROOT / "data" / "notes"
+from tests.corpus import NOTES, ROOT  # noqa: E402 - the notes the tests were written for
 ADMIN_TOKEN = "test-admin-token-123"
 
 
