@@ -13,6 +13,7 @@ from rag.answer import Answer, refusal
 from rag.citations import verify
 from rag.conversation import FollowUpResolver, Resolution, Turn
 from rag.generators.base import Cancellation, Generation, Generator
+from rag.generators.extractive import ExtractiveGenerator
 from rag.search import Searcher
 from rag.settings import RetrieverName, Settings
 from rag.snapshots.snapshot import Snapshot
@@ -44,8 +45,20 @@ class AnswerPipeline:
         return self.searcher.run(question, k, retriever, snapshot=snapshot)
 
     def _finish(self, result: SearchResult, generation: Generation, t0: float, t1: float,
-                resolution: Resolution | None = None, snapshot: Snapshot | None = None) -> Answer:
+                resolution: Resolution | None = None, snapshot: Snapshot | None = None,
+                query: Any = None) -> Answer:
         verified = verify(generation.text, generation.passages, self.searcher.glossary)
+        if query is not None and not any(not s.unsupported for s in verified.sentences) \
+                and generation.answered_by is None and self.generator.name != ExtractiveGenerator.name:
+            # The gate found the notes cover the question; the model's draft is what failed. Saying
+            # "the notes do not cover this" would be false: quote the notes instead, and say why.
+            draft, model_debug = verified.text or generation.text, generation.debug
+            generation = ExtractiveGenerator(self.settings.answer_max_chars).generate(query, result.passages)
+            generation.answered_by = ExtractiveGenerator.name
+            generation.debug = {**model_debug, **generation.debug, "draft": draft, "drafted_by": self.generator.name,
+                                "fallback": "no sentence of the model's answer is supported by the passages: "
+                                            "quoted from the notes instead"}
+            verified = verify(generation.text, generation.passages, self.searcher.glossary)
         name = generation.answered_by or self.generator.name
         if snapshot is not None:
             for c in verified.citations:
@@ -59,7 +72,7 @@ class AnswerPipeline:
             return refusal(result.lang, name, _timings(t0, t1, t2), debug)
         if all(s.unsupported for s in verified.sentences):
             # Nothing the passages support: the draft is kept for inspection, never answered.
-            debug["draft"] = body
+            debug.setdefault("draft", body)
             debug["refusal_reason"] = "no sentence of the answer is supported by the passages"
             return refusal(result.lang, name, _timings(t0, t1, t2), debug)
         return Answer(text, False, name, verified.citations, verified.sentences, _timings(t0, t1, t2),
@@ -84,7 +97,7 @@ class AnswerPipeline:
         t1 = time.perf_counter()
         _check(cancel)  # gone during retrieval: do not start the model
         generation = self.generator.generate(query, result.passages, cancel, **self._generate_kwargs(instructions))
-        return self._finish(result, generation, t0, t1, resolution, snapshot)
+        return self._finish(result, generation, t0, t1, resolution, snapshot, query)
 
     def stream(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
                snapshot: Snapshot | None = None, history: Sequence[Turn] = (),
@@ -107,7 +120,7 @@ class AnswerPipeline:
         _check(cancel)
         for piece in self.generator.stream(query, result.passages, cancel, **self._generate_kwargs(instructions)):
             if isinstance(piece, Generation):
-                yield StreamEvent("answer", self._finish(result, piece, t0, t1, resolution, snapshot))
+                yield StreamEvent("answer", self._finish(result, piece, t0, t1, resolution, snapshot, query))
             else:
                 yield StreamEvent("token", piece)
 

@@ -218,3 +218,9 @@ def stop_process(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def drafted_by(generator: str, debug: dict) -> str:
+    """The generator that wrote an answer's text, or the draft the pipeline replaced by quoting
+    the notes (``debug.drafted_by``, when no sentence of the draft was supported)."""
+    return str(debug.get("drafted_by", generator))
