@@ -186,7 +186,8 @@ class NotesDriftOut(BaseModel):
 class HealthOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "status": "ok", "snapshot": "20260101T120000000000-ab12cd", "documents": 5, "chunks": 131,
-        "embedder": "offline-lsa-256-a58f66ae8552", "generator": "extractive", "damaged": {}, "worker": 4242,
+        "embedder": "offline-lsa-256-a58f66ae8552", "generator": "extractive", "index_backend": "faiss", "damaged": {},
+        "worker": 4242,
         "notes": {"in_sync": True, "not_indexed": [], "changed": [], "missing": [], "fix": None}, "recovered": [],
     }]})
 
@@ -197,6 +198,7 @@ class HealthOut(BaseModel):
     chunks: int
     embedder: str | None
     generator: str | None
+    index_backend: str = Field("faiss", description="Where snapshots are served from: faiss (files) or milvus (RAG_INDEX_BACKEND)")
     damaged: dict[str, str] = Field(..., description="Snapshots that failed to open, with the reason")
     worker: int = Field(..., description="Process id of the worker that answered (one per --workers)")
     notes: NotesDriftOut = Field(..., description="Whether the notes directory matches the live snapshot")

@@ -59,6 +59,7 @@ class IngestSummary:
     aborted: str | None = None
     would_have: dict[str, int] | None = None
     parsed: int = 0  # files parsed this run (the others came from the document cache)
+    engine: str | None = None  # the index engine this run published the live snapshot to (RAG_INDEX_BACKEND)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,6 +72,8 @@ class IngestSummary:
             return (f"ingest: nothing published: {self.aborted}; this run would have: {plan}; "
                     f"{len(self.failed)} failed; {live}")
         state = f"published {self.snapshot}" if self.published else f"no new snapshot (live: {self.snapshot})"
+        if self.engine:
+            state += f", {'also ' if self.published else 'but '}published to {self.engine}, which now serves it"
         dups = f", {len(self.duplicates)} duplicate(s) skipped" if self.duplicates else ""
         return (
             f"ingest: {self.added} added, {self.updated} updated, {self.removed} removed, {self.unchanged} unchanged, "
@@ -156,7 +159,7 @@ class Ingestor:
             return
         self._count(summary, old, new)
         if live and new == old and live.get("config") == self.config() and not refit:
-            self._republish(str(live["id"]), stage)
+            self._republish(str(live["id"]), summary, stage)
             return  # nothing changed: keep the live snapshot
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         previous = {d["doc"]: d for d in (self._live_chunks()[1] if live else [])}
@@ -297,9 +300,10 @@ class Ingestor:
                  stage: Callable[[str], None]) -> None:
         built = SnapshotBuilder(self.settings, self.progress).publish(chunks, documents, self.config(), refit, stage)
         summary.snapshot, summary.published = built.snapshot, True
+        summary.engine = self.settings.index_backend if index_publisher(self.settings) is not None else None
         summary.chunks, summary.embedder, summary.embedded = built.chunks, built.embedder, built.embedded
 
-    def _republish(self, snap_id: str, stage: Callable[[str], None]) -> None:
+    def _republish(self, snap_id: str, summary: IngestSummary, stage: Callable[[str], None]) -> None:
         """Publish the live snapshot to the index engine when the engine serves another one (the
         engine was just configured, was emptied, or an ingest died between the two switches)."""
         publisher = index_publisher(self.settings)
@@ -307,6 +311,7 @@ class Ingestor:
             stage("publish")
             publisher.publish(snapshots_dir(self.index_dir) / snap_id)
             publisher.prune(self.settings.keep_snapshots)
+            summary.engine = publisher.name
 
     def _live_meta(self) -> dict[str, Any] | None:
         """Meta of the live snapshot if it passes a quick check; a damaged one counts as absent,

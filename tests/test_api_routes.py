@@ -51,6 +51,7 @@ def test_health_reports_the_live_snapshot_and_models(client: httpx.Client, serve
     assert body["status"] == "ok" and body["snapshot"] == current
     assert body["documents"] == len(list(server.notes_dir.iterdir())) and body["chunks"] > 0
     assert body["embedder"].startswith("offline") and body["generator"] == "extractive"
+    assert body["index_backend"] == "faiss"
 
 
 def test_ask_answers_in_korean_with_citations(client: httpx.Client, server: Server) -> None:

@@ -44,6 +44,7 @@ def published(milvus_server, tmp_path_factory):  # noqa: ANN001, ANN201
                         milvus_uri=milvus_server.uri, milvus_prefix="pub", _env_file=None)
     summary = Ingestor(settings, progress=False).sync()
     assert summary.published and not summary.failed
+    assert summary.engine == "milvus" and "also published to milvus" in summary.line()
     return settings, SnapshotStore(index).open_live(), MilvusSnapshotSource(settings).open_live()
 
 

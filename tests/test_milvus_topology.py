@@ -55,6 +55,7 @@ def test_workers_serve_from_milvus_with_no_local_files(topology) -> None:  # noq
     with workers.client() as c:
         health = c.get("/health").json()
         assert health["snapshot"] == _live(settings) == read_current(settings.index_dir)
+        assert health["index_backend"] == "milvus"
         r = c.get("/search", params={"q": "YOLO는 객체를 어떻게 탐지해?"})
         assert r.status_code == 200 and r.json()["passages"], r.text
         assert r.headers["X-Snapshot-Id"] == health["snapshot"]
@@ -169,3 +170,11 @@ def test_workers_answer_503_when_no_collection_is_left(topology) -> None:  # noq
         r = c.get("/search", params={"q": "YOLO는 객체를 어떻게 탐지해?"})
         assert_error(r, 503, "no_index", mentions="rag ingest")
         assert c.get("/health").json()["status"] == "no_index"
+    # nothing changed in the notes, yet the next ingest fills the emptied engine again, and says so
+    summary = Ingestor(settings, progress=False).sync()
+    assert not summary.published and summary.engine == "milvus", summary
+    assert "but published to milvus" in summary.line()
+    time.sleep(1.5)
+    with workers.client() as c:
+        r = c.get("/search", params={"q": "YOLO는 객체를 어떻게 탐지해?"})
+        assert r.status_code == 200 and r.headers["X-Snapshot-Id"] == summary.snapshot

@@ -20,7 +20,8 @@ def health(services: ServicesDep) -> dict[str, Any]:
         snap = services.live.get()
     except RagError as exc:
         return {"status": "no_index", "message": exc.message, "snapshot": None, "documents": 0, "chunks": 0,
-                "embedder": None, "generator": services.generator_name, "damaged": services.live.damaged, "worker": os.getpid(),
+                "embedder": None, "generator": services.generator_name, "index_backend": services.settings.index_backend,
+                "damaged": services.live.damaged, "worker": os.getpid(),
                 "notes": services.notes_drift(), "recovered": services.recovered}
     return {
         "status": "ok",
@@ -29,6 +30,7 @@ def health(services: ServicesDep) -> dict[str, Any]:
         "chunks": len(snap.chunks),
         "embedder": snap.embedder.id,
         "generator": services.generator_name,
+        "index_backend": services.settings.index_backend,
         "damaged": services.live.damaged,
         "worker": os.getpid(),
         "notes": services.notes_drift(),
