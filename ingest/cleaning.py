@@ -6,7 +6,8 @@ around them, so every chunk's offsets still index the document as loaded.
 Two rules decide that a line is site chrome, and neither can take a document's own content:
 
 * its shape alone: lines that only blog platforms write ("반응형", "'X' 카테고리의 다른 글",
-  share buttons, post-list rows such as "Title  (0) 2023.04.03", link-preview cards);
+  share buttons, post-list rows such as "Title  (0) 2023.04.03" or "Title (0) | 2024.06.18 |",
+  link-preview cards);
 * its repetition: a label-like line (short, not a sentence, not code) found in at least half of
   the corpus's distinct documents and in at least three of them (``MIN_REPEAT_DOCS``). Copies
   and versions of one note (documents that share most of their lines) count once, so a "v2"
@@ -28,14 +29,15 @@ from collections import Counter, defaultdict
 from typing import Sequence
 
 # Bumped whenever the rules change, so a re-ingest rebuilds chunks.
-VERSION = 3
+VERSION = 4
 
 PATTERNS = [re.compile(p) for p in (
     r"^반응형$",
     r"^\+?\s*Recent (posts|comments)$",
     r"^'.+' 카테고리의 다른 글$",
     r"^(관련|이전|다음)\s*글$",
-    r"^.{1,80}\s\(\d+\)\s*\d{4}\.\d{2}\.\d{2}\.?$",  # "Title  (0) 2023.04.03" in post lists
+    # "Title  (0) 2023.04.03" in post lists, also as a table row: "Title (0) | 2024.06.18 |"
+    r"^.{1,80}\s\(\d+\)\s*\|?\s*\d{4}\.\d{2}\.\d{2}\.?\s*\|?$",
     r"^\d{4}\.\s?\d{1,2}\.\s?\d{1,2}\.? - \[[^\]]+\] - ",  # "2024.04.11 - [category] - other post"
     r"^(공유하기|구독하기|신고하기|좋아요|댓글|태그|저작자표시|Share|Subscribe|Like|Comments?)(\s.*)?$",
     r"^(카카오톡|카카오스토리|트위터|페이스북)\s*(공유)?$",

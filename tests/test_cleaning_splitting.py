@@ -13,6 +13,7 @@ BOILERPLATE = [
     re.compile(r"카테고리의 다른 글"),
     re.compile(r"Recent posts"),
     re.compile(r"\(0\)\s*2023\.04\.0\d"),
+    re.compile(r"\(\d+\) \| 2024\.06\.\d\d \|"),  # the same post list written as a table
     re.compile(r"^[\w.-]+\.tistory\.com$", re.M),
 ]
 
