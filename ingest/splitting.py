@@ -17,7 +17,7 @@ from rag.types import Chunk
 from ingest import cleaning
 from ingest.loaders import Heading, LoadedDocument
 
-VERSION = 6
+VERSION = 5
 
 SEPARATORS = [
     r"\n[ \t\u00a0]*\n",  # paragraphs
@@ -139,8 +139,7 @@ class Chunker:
         heading_starts = [h.start for h in headings]
         page_starts = [p.start for p in doc.pages]
         chunks: list[Chunk] = []
-        segments = _merge_small(doc.text, _segments(len(doc.text), boilerplate, cuts), {p.start for p in doc.pages},
-                                set(heading_starts), self.chunk_size)
+        segments = _merge_small(_segments(len(doc.text), boilerplate, cuts), {p.start for p in doc.pages}, self.chunk_size)
         for seg_start, seg_end in segments:
             seg = doc.text[seg_start:seg_end]
             if len(seg.strip()) < MIN_CHUNK_CHARS:
@@ -197,19 +196,12 @@ def _segments(n: int, boilerplate: list[tuple[int, int]], cuts: list[int]) -> li
     return out
 
 
-def _merge_small(text: str, segments: list[tuple[int, int]], pages: set[int], sections: set[int],
-                 limit: int) -> list[tuple[int, int]]:
-    """Join touching segments while they fit in one chunk, so that a piece cut off by a break
-    (a table's edge in a Word file) is not a chunk of its own. Boilerplate gaps and page starts
-    are never joined, and a section start only to a heading that has no text of its own (one
-    line): a chunk that held the end of one section and the start of the next would cite one
-    section for sentences of the other."""
+def _merge_small(segments: list[tuple[int, int]], hard: set[int], limit: int) -> list[tuple[int, int]]:
+    """Join touching segments while they fit in one chunk, so a short section (a heading and a
+    line or two) is not a chunk of its own. Boilerplate gaps and page starts are never joined."""
     out: list[tuple[int, int]] = []
     for a, b in segments:
-        joinable = out and out[-1][1] == a and a not in pages and b - out[-1][0] <= limit
-        if joinable and a in sections:
-            joinable = "\n" not in text[out[-1][0]:out[-1][1]].strip()
-        if joinable:
+        if out and out[-1][1] == a and a not in hard and b - out[-1][0] <= limit:
             out[-1] = (out[-1][0], b)
         else:
             out.append((a, b))
@@ -237,9 +229,9 @@ def _title_line(text: str, pos: int) -> str | None:
 
 
 def _section_of(headings: list[Heading], starts: list[int], a: int, b: int) -> str | None:
-    """The section of the chunk ``[a, b)``: the heading whose part of the text covers most of it
-    (chunks do not cross section starts, but one may open with a heading that has no text of its
-    own, joined to the section after it)."""
+    """The section of the chunk ``[a, b)``: the heading whose part of the text covers most of it.
+    Short sections are merged into one chunk, so a chunk may hold the end of one section (or a
+    heading with no text of its own) and most of the next: its sentences belong to the latter."""
     i = bisect.bisect_right(starts, a) - 1
     best, best_len = (headings[i].title if i >= 0 else None), -1
     while True:

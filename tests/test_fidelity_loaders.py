@@ -159,11 +159,9 @@ def test_markdown_table_chunks_carry_the_header_row() -> None:
     rows = [c for c in _chunks(doc, 300) if "크립톤-" in c.text]
     assert len(rows) > 3
     for c in rows:
-        body = c.text.removeprefix("## 모델 목록\n\n")  # the first one opens with its section's heading
-        assert body.startswith("| 모델 | 출시 연도 | 개발사 |\n|---|---|---|\n"), c.text[:60]
+        assert c.text.startswith("| 모델 | 출시 연도 | 개발사 |\n|---|---|---|\n"), c.text[:60]
         assert c.section == "모델 목록"
-        assert all(line.startswith("|") and line.endswith("|") for line in body.splitlines())  # whole rows
-    assert not any("모델 목록" in c.text for c in _chunks(doc, 300) if c.section != "모델 목록")
+        assert all(line.startswith("|") and line.endswith("|") for line in c.text.splitlines())  # whole rows
     seen = [f"크립톤-{i} " for i in range(40)]
     assert all(any(s in c.text for c in rows) for s in seen)
 
@@ -275,38 +273,3 @@ def test_markdown_front_matter_is_not_text_or_a_heading() -> None:
     doc = load_bytes("d.md", md.encode(), "md")
     assert [h.title for h in doc.headings or ()] == ["드롭아웃 정리"]
     assert doc.text.startswith("# 드롭아웃 정리") and "tags:" not in doc.text
-
-
-SHORT_SECTIONS = [  # (heading level, heading, body): sections far shorter than a chunk
-    (1, "광합성", "광합성은 식물이 빛 에너지로 포도당을 만드는 과정이다. 엽록체에서 일어난다."),
-    (2, "명반응", "명반응은 틸라코이드 막에서 ATP와 NADPH를 만든다."),
-    (2, "캘빈 회로", "캘빈 회로에서는 루비스코 효소가 이산화탄소를 고정한다."),
-    (1, "호흡", ""),  # a heading with no text of its own goes with what follows it
-    (2, "해당 과정", "해당 과정은 세포질에서 포도당을 피루브산으로 나눈다."),
-]
-
-
-@pytest.mark.parametrize("fmt", ["md", "docx"])
-def test_every_sentence_is_cited_with_its_own_section(fmt: str) -> None:
-    """Short sections are never merged into one chunk with their neighbours: a chunk holding
-    the end of one section and the start of the next would cite one section for both."""
-    from tests.office_files import docx_bytes
-
-    if fmt == "md":
-        data = "\n\n".join(f"{'#' * level} {title}" + (f"\n\n{body}" if body else "")
-                           for level, title, body in SHORT_SECTIONS).encode()
-    else:
-        blocks = []
-        for level, title, body in SHORT_SECTIONS:
-            blocks.append((f"h{level}", title))
-            if body:
-                blocks.append(("p", body))
-        data = docx_bytes(blocks)
-    doc = load_bytes(f"bio.{fmt}", data, fmt, chunk_chars=500)
-    chunks = _chunks(doc, 500)
-    for _, title, body in SHORT_SECTIONS:
-        if body:
-            (chunk,) = [c for c in chunks if body in c.text]
-            assert chunk.section == title, (body, chunk.section, chunk.text)
-            assert not any(b in chunk.text for _, _, b in SHORT_SECTIONS if b and b != body), chunk.text
-    assert next(c for c in chunks if "해당 과정은" in c.text).text.startswith(("호흡", "# 호흡"))
