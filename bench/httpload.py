@@ -39,14 +39,24 @@ class Server:
         return _tree(self.process.pid)
 
 
-def vmrss_kb(pid: int) -> int:
+def proc_kb(pid: int, file: str, field: str) -> int:
+    """A kB field of a /proc/<pid> file (``status``, ``smaps_rollup``); 0 once the process is gone."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def vmrss_kb(pid: int) -> int:
+    return proc_kb(pid, "status", "VmRSS")
+
+
+def pss_kb(pid: int) -> int:
+    """Proportional set size: shared pages split between their sharers."""
+    return proc_kb(pid, "smaps_rollup", "Pss")
 
 
 def _tree(root: int) -> list[int]:

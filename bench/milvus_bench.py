@@ -25,18 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import log, pct, settings_for, spread_questions, synthetic_index, work_dir, write_result
-from bench.httpload import load, serve, vmrss_kb
-
-
-def pss_kb(pid: int) -> int:
-    """Proportional set size (Linux smaps_rollup): shared pages split between their sharers."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+from bench.httpload import load, pss_kb, serve, vmrss_kb
 
 
 def query_latency(searcher: Any, qs: list[str]) -> dict[str, float]:

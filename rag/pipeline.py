@@ -45,29 +45,27 @@ class AnswerPipeline:
         return self.searcher.run(question, k, retriever, snapshot=snapshot)
 
     def _finish(self, result: SearchResult, generation: Generation, t0: float, t1: float,
-                resolution: Resolution | None = None, snapshot: Snapshot | None = None,
-                query: Any = None) -> Answer:
+                resolution: Resolution, snapshot: Snapshot) -> Answer:
         verified = verify(generation.text, generation.passages, self.searcher.glossary)
-        if query is not None and not any(not s.unsupported for s in verified.sentences) \
-                and generation.answered_by is None and self.generator.name != ExtractiveGenerator.name:
+        if all(s.unsupported for s in verified.sentences) and generation.answered_by is None \
+                and self.generator.name != ExtractiveGenerator.name:
             # The gate found the notes cover the question; the model's draft is what failed. Saying
             # "the notes do not cover this" would be false: quote the notes instead, and say why.
             draft, model_debug = verified.text or generation.text, generation.debug
-            generation = ExtractiveGenerator(self.settings.answer_max_chars).generate(query, result.passages)
+            generation = ExtractiveGenerator(self.settings.answer_max_chars).generate(result.query, result.passages)
             generation.answered_by = ExtractiveGenerator.name
             generation.debug = {**model_debug, **generation.debug, "draft": draft, "drafted_by": self.generator.name,
                                 "fallback": "no sentence of the model's answer is supported by the passages: "
                                             "quoted from the notes instead"}
             verified = verify(generation.text, generation.passages, self.searcher.glossary)
         name = generation.answered_by or self.generator.name
-        if snapshot is not None:
-            for c in verified.citations:
-                c.title = snapshot.title(c.doc)
+        for c in verified.citations:
+            c.title = snapshot.title(c.doc)
         t2 = time.perf_counter()
         body = verified.text
         text = f"{generation.preamble}\n{body}" if generation.preamble and body else body
         debug = {**generation.debug, "removed_citations": verified.removed, "evidence": round(result.evidence, 4),
-                 "search_ms": result.timings_ms, **(resolution.debug() if resolution else {})}
+                 "search_ms": result.timings_ms, **resolution.debug()}
         if not verified.sentences:
             return refusal(result.lang, name, _timings(t0, t1, t2), debug)
         if all(s.unsupported for s in verified.sentences):
@@ -97,7 +95,7 @@ class AnswerPipeline:
         t1 = time.perf_counter()
         _check(cancel)  # gone during retrieval: do not start the model
         generation = self.generator.generate(query, result.passages, cancel, **self._generate_kwargs(instructions))
-        return self._finish(result, generation, t0, t1, resolution, snapshot, query)
+        return self._finish(result, generation, t0, t1, resolution, snapshot)
 
     def stream(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
                snapshot: Snapshot | None = None, history: Sequence[Turn] = (),
@@ -120,7 +118,7 @@ class AnswerPipeline:
         _check(cancel)
         for piece in self.generator.stream(query, result.passages, cancel, **self._generate_kwargs(instructions)):
             if isinstance(piece, Generation):
-                yield StreamEvent("answer", self._finish(result, piece, t0, t1, resolution, snapshot, query))
+                yield StreamEvent("answer", self._finish(result, piece, t0, t1, resolution, snapshot))
             else:
                 yield StreamEvent("token", piece)
 
