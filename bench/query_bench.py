@@ -29,8 +29,9 @@ PLOT = "latency_vs_size.png"
 
 
 def clear_question_cache() -> None:
-    from rag import korean
+    from rag import korean, retrievers
 
+    retrievers.clear_vector_cache()
     fn = getattr(korean, "tagged_content_tokens", None)
     if hasattr(fn, "cache_clear"):
         fn.cache_clear()

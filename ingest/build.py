@@ -56,6 +56,7 @@ class SnapshotBuilder:
             sentences = self._tokens(cache, inputs, hashes)  # first: the embedder reuses the analysis
             embedder = choose_embedder(self.settings, self.index_dir, chunks, refit=refit)
             vectors, embedded = self._embed(cache, embedder, inputs, hashes)
+            sentence_vectors = self._embed_sentences(cache, embedder, chunks, inputs, sentences)
         finally:
             cache.close()
         stage("write")
@@ -66,7 +67,8 @@ class SnapshotBuilder:
             lexical = lexical_registry.BACKENDS[lexical_registry.BACKENDS.default].build(tokens)
             b.update(1)
             writer = SnapshotWriter(self.index_dir, keep=self.settings.keep_snapshots)
-            snap_id = writer.write(chunks, documents, dense, lexical, embedder, {"config": config}, sentences)
+            snap_id = writer.write(chunks, documents, dense, lexical, embedder, {"config": config}, sentences,
+                                   sentence_vectors)
             b.update(1)
         stage("publish")
         publisher = index_publisher(self.settings)
@@ -79,12 +81,13 @@ class SnapshotBuilder:
             publisher.prune(self.settings.keep_snapshots)
         return Built(snap_id, len(chunks), embedder.id, embedded)
 
-    def _embed(self, cache: EmbeddingCache, embedder: Embedder, inputs: list[str], hashes: list[str]) -> tuple[np.ndarray, int]:
+    def _embed(self, cache: EmbeddingCache, embedder: Embedder, inputs: list[str], hashes: list[str],
+               unit: str = "chunk") -> tuple[np.ndarray, int]:
         found = cache.get_vectors(embedder.id, hashes)
         missing = [i for i, h in enumerate(hashes) if h not in found or found[h].shape[0] != embedder.dim]
         missing = list({hashes[i]: i for i in missing}.values())
         batch = self.settings.embed_batch_size
-        with bar(self.progress, len(hashes), "embedding", "chunk") as b:
+        with bar(self.progress, len(hashes), "embedding" if unit == "chunk" else f"embedding {unit}s", unit) as b:
             b.update(len(hashes) - len(missing))  # cached vectors count as done at once
             for s in range(0, len(missing), batch):
                 idx = missing[s : s + batch]
@@ -95,6 +98,21 @@ class SnapshotBuilder:
                 b.update(len(idx))
         vectors = np.stack([found[h] for h in hashes]) if hashes else np.zeros((0, embedder.dim), np.float32)
         return vectors.astype(np.float32), len(missing)
+
+    def _embed_sentences(self, cache: EmbeddingCache, embedder: Embedder, chunks: list[Chunk], inputs: list[str],
+                         sentences: list[list[list[Any]]]) -> list[np.ndarray]:
+        """One (n_i, dim) array per chunk: the embeddings of the sentences of its text (those the
+        sentence table stores, in its order), cached by text like the chunks' (rag.reading's
+        question-sentence similarity reads them)."""
+        texts = [[inp[a:b] for a, b, _ in sents if a >= len(inp) - len(c.text)]
+                 for c, inp, sents in zip(chunks, inputs, sentences, strict=True)]
+        flat = [t for group in texts for t in group]
+        vectors, _ = self._embed(cache, embedder, flat, [text_hash(t) for t in flat], unit="sentence")
+        out, i = [], 0
+        for group in texts:
+            out.append(vectors[i:i + len(group)])
+            i += len(group)
+        return out
 
     def _tokens(self, cache: EmbeddingCache, inputs: list[str], hashes: list[str]) -> list[list[list[Any]]]:
         """Sentences of each chunk's input (cached): ``[start, end, morphemes]`` with offsets

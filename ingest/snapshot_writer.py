@@ -13,11 +13,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
+
 from rag.dense.base import DenseIndex
 from rag.embedders.base import Embedder
 from rag.embedders.registry import EMBEDDER_DIR
 from rag.errors import StorageFull
 from rag.lexical.base import LexicalIndex
+from rag.snapshots.sentence_vectors import write_sentence_vectors
 from rag.snapshots.format import (
     CHUNKS_DB, CURRENT, FORMAT_VERSION, META, SCHEMA, file_sizes, list_snapshot_ids, read_current, snapshots_dir,
 )
@@ -84,6 +87,7 @@ class SnapshotWriter:
         embedder: Embedder,
         meta_extra: dict[str, Any],
         sentences: list[list[list[Any]]],
+        sentence_vectors: list[np.ndarray],
     ) -> str:
         """Write a complete snapshot under a temporary name, then rename it into place."""
         root = snapshots_dir(self.index_dir)
@@ -92,7 +96,8 @@ class SnapshotWriter:
         tmp = root / f".tmp-{snap_id}"
         try:
             with storage_errors(root, "writing a snapshot"):
-                self._write(tmp, snap_id, chunks, documents, dense, lexical, embedder, meta_extra, sentences)
+                self._write(tmp, snap_id, chunks, documents, dense, lexical, embedder, meta_extra, sentences,
+                            sentence_vectors)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -100,13 +105,14 @@ class SnapshotWriter:
 
     def _write(self, tmp: Path, snap_id: str, chunks: list[Chunk], documents: list[dict[str, Any]], dense: DenseIndex,
                lexical: LexicalIndex, embedder: Embedder, meta_extra: dict[str, Any],
-               sentences: list[list[list[Any]]]) -> None:
+               sentences: list[list[list[Any]]], sentence_vectors: list[np.ndarray]) -> None:
         """Every file under ``tmp``, meta.json (with the other files' sizes) last, then the rename."""
         root = tmp.parent
         tmp.mkdir()
         dense.save(tmp)
         lexical.save(tmp)
         self._write_db(tmp / CHUNKS_DB, chunks, documents, sentences)
+        write_sentence_vectors(tmp, sentence_vectors, embedder.dim)
         embedder.save(tmp / EMBEDDER_DIR)
         meta = {
             "format": FORMAT_VERSION,

@@ -66,6 +66,7 @@ class AnalyzedQuery:
     absent: set[str] = field(default_factory=set)  # concepts the whole corpus never states
     intent: Any = None  # rag.intent.Intent, computed on first read
     readings: dict[Any, Any] = field(default_factory=dict)  # rag.reader.Reading by passages read
+    vector: Any = None  # the query embedding (numpy float32 (dim,)), set by the dense retriever
 
 
 def _meaningful(token: str, tag: str) -> bool:

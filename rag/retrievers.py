@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import threading
+from collections import OrderedDict
 from typing import Protocol
+
+import numpy as np
 
 from rag.query import AnalyzedQuery
 from rag.settings import RetrieverName
@@ -25,9 +29,41 @@ class DenseRetriever:
     name = RetrieverName.DENSE
 
     def run(self, query: AnalyzedQuery, snapshot: Snapshot, k: int) -> list[Hit]:
-        vector = snapshot.embedder.embed_query(query.dense_text)
+        vector = query_vector(query, snapshot)
         ids, scores = snapshot.dense.search(vector, k)
         return [Hit(int(i), float(s)) for i, s in zip(ids, scores)]
+
+
+_VECTORS: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_VECTORS_LOCK = threading.Lock()
+VECTOR_CACHE = 1024  # recent question embeddings kept (1.5 KB each at 384 dims)
+
+
+def clear_vector_cache() -> None:
+    """Forget the recent question embeddings (benchmarks measure new questions)."""
+    with _VECTORS_LOCK:
+        _VECTORS.clear()
+
+
+def query_vector(query: AnalyzedQuery, snapshot: Snapshot) -> np.ndarray:
+    """The question's embedding by the snapshot's embedder: once per analysed query, and from a
+    small LRU when the same text was embedded by the same embedder lately (a question asked
+    again, the search and the answer of one evaluation item)."""
+    if query.vector is not None:
+        return query.vector
+    key = (snapshot.embedder.id, query.dense_text)
+    with _VECTORS_LOCK:
+        vector = _VECTORS.get(key)
+        if vector is not None:
+            _VECTORS.move_to_end(key)
+    if vector is None:
+        vector = np.asarray(snapshot.embedder.embed_query(query.dense_text), dtype=np.float32)
+        with _VECTORS_LOCK:
+            _VECTORS[key] = vector
+            if len(_VECTORS) > VECTOR_CACHE:
+                _VECTORS.popitem(last=False)
+    query.vector = vector
+    return vector
 
 
 class BM25Retriever:

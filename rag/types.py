@@ -40,6 +40,7 @@ class Passage:
     ranks: dict[str, dict[str, float | int]] = field(default_factory=dict)
     sentences: tuple[SentenceSpan, ...] = ()
     section_tokens: tuple[str, ...] = ()
+    vectors: Any = None  # unit embeddings of ``sentences`` (numpy float32 (n, dim)), when known
 
     def to_dict(self) -> dict[str, Any]:
         c = self.chunk

@@ -19,7 +19,7 @@ from typing import Any
 from rag.errors import SnapshotDamaged
 from rag.types import Chunk
 
-FORMAT_VERSION = 3  # 3: sentence spans stored with their morphemes
+FORMAT_VERSION = 4  # 3: sentence spans stored with their morphemes; 4: sentence vectors (float16)
 CURRENT = "CURRENT"
 SNAPSHOTS = "snapshots"
 META = "meta.json"

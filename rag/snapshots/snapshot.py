@@ -17,6 +17,7 @@ from rag.lexical.base import LexicalIndex
 from rag.lexical.registry import lexical_class_for
 from rag.settings import Settings
 from rag.snapshots.format import CHUNKS_DB, read_chunks, read_meta
+from rag.snapshots.sentence_vectors import OnDemandSentenceVectors, SentenceVectorSource, StoredSentenceVectors
 from rag.snapshots.sentences import SentenceTable
 from rag.snapshots.verify import check_files
 from rag.types import Chunk
@@ -36,6 +37,11 @@ class Snapshot:
     embedder: Embedder
     sentences: SentenceTable
     stats: dict[str, Any] = field(default_factory=dict)
+    sentence_vectors: SentenceVectorSource | None = None  # None: embedded on demand (rag.snapshots.sentence_vectors)
+
+    def __post_init__(self) -> None:
+        if self.sentence_vectors is None:
+            self.sentence_vectors = OnDemandSentenceVectors(self.embedder)
 
     @cached_property
     def titles(self) -> dict[str, str | None]:
@@ -81,4 +87,6 @@ class Snapshot:
             sentences = SentenceTable(path / CHUNKS_DB)
         except sqlite3.DatabaseError as exc:
             raise SnapshotDamaged(f"snapshot {path.name}: {CHUNKS_DB} has no sentence table ({exc})") from exc
-        return cls(path.name, path, meta, chunks, documents, dense, lexical, embedder, sentences)
+        vectors = StoredSentenceVectors.load(path, len(chunks), embedder.dim)
+        return cls(path.name, path, meta, chunks, documents, dense, lexical, embedder, sentences,
+                   sentence_vectors=vectors)
