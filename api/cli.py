@@ -212,7 +212,10 @@ def ask(
 
 @app.command("eval")
 def eval_(
-    qa_files: Annotated[list[Path], typer.Argument(help="QA test set(s) (JSONL), e.g. data/qa/testset.jsonl")],
+    qa_files: Annotated[Optional[list[Path]], typer.Argument(help="QA test set(s) (JSONL), e.g. data/qa/testset.jsonl")] = None,
+    korquad: Annotated[Optional[Path], typer.Option(
+        "--korquad", metavar="FILE", help="Instead of QA sets: KorQuAD 1.0 JSON, open-domain (see `rag eval-korquad`)")] = None,
+    articles: Annotated[str, typer.Option("--articles", help="With --korquad: even (ours) or odd (held back: aggregates only)")] = "even",
     as_json: JsonOpt = False,
     out: Annotated[Optional[Path], typer.Option("--out", help="Write report.json, report.md, report.png here")] = None,
     retriever: RetrieverOpt = None,
@@ -231,6 +234,14 @@ def eval_(
     from rag.evaluation.side_by_side import render as render_side_by_side, run_names
     from rag.evaluation.testset import TestsetError, load_testset, testset_identity
 
+    if korquad is not None:
+        if qa_files:
+            _fail("give QA files or --korquad FILE, not both")
+        eval_korquad(korquad, articles=articles, as_json=as_json)
+        return
+    if not qa_files:
+        _fail("give one or more QA files (e.g. data/qa/testset.jsonl), or --korquad FILE")
+        return
     settings = _settings()
     if baseline is not None and len(qa_files) > 1:
         _fail("--baseline compares runs of one QA file; several QA files are reported side by side without it")
@@ -299,20 +310,136 @@ def eval_(
         typer.echo(f"items written to {items_out}")
 
 
+def _korquad_index(korquad_file: Path, work: Path, settings: Settings) -> tuple[Settings, list[dict]]:
+    from ingest.korquad import build_index
+    from ingest.progress import on_terminal
+
+    typer.echo(f"indexing the KorQuAD articles as notes in {work} (once; minutes with e5) ...", err=True)
+    return build_index(korquad_file, work, settings, progress=on_terminal())
+
+
+@app.command("eval-korquad")
+def eval_korquad(
+    korquad_file: Annotated[Path, typer.Argument(help="KorQuAD 1.0 JSON, e.g. ../shared/korquad/KorQuAD_v1.0_dev.json")],
+    articles: Annotated[str, typer.Option("--articles", help="even (ours) or odd (held back: aggregates only, once)")] = "even",
+    work: Annotated[Path, typer.Option("--work", help="Work folder for the notes and the index")] = Path("eval-runs/korquad"),
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Ask only the first N questions")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Open-domain KorQuAD: every article a note, all indexed together; aggregates over the questions."""
+    from rag.evaluation import korquad
+
+    try:
+        which = korquad.Articles(articles)
+    except ValueError:
+        _fail(f"--articles must be even or odd, not {articles!r}")
+        return
+    try:
+        local, data = _korquad_index(korquad_file, work, _settings())
+        questions = korquad.items(data, which)[:limit]
+        report = {"korquad": str(korquad_file), "articles": which.value,
+                  **korquad.score(_wiring(local).pipeline, questions)}
+    except RagError as exc:
+        _fail(exc.message, 1)
+        return
+    if as_json:
+        _print_json(report)
+        return
+    typer.echo(f"KorQuAD {which.value} articles, {report['n_questions']} questions: "
+               f"hit@5 {report['retrieval']['hit@5']}, gold answer in our answer {report['answer']['keyword_recall']}, "
+               f"refused {report['answer']['answerable_refused']}, answer p50 {report['latency_ms']['answer_p50']} ms")
+
+
+@app.command("train-reader")
+def train_reader(
+    korquad_file: Annotated[Path, typer.Argument(help="KorQuAD 1.0 JSON (only its even-numbered articles' questions are used)")],
+    qa: Annotated[Optional[Path], typer.Option(
+        "--qa", help="Also learn from this QA set's tuning split (e.g. data/qa/testset.jsonl), asked against "
+        "the index of RAG_INDEX_DIR (the notes); never a blind set")] = None,
+    work: Annotated[Path, typer.Option("--work", help="Work folder: the KorQuAD notes, index and table (reused)")] = Path("eval-runs/korquad"),
+    table: Annotated[Path, typer.Option("--table", help="Where to write the training table")] = Path("data/reader/train.npz"),
+    out: Annotated[Path, typer.Option("--out", help="Where to write the model")] = Path("rag/data/reader_model.json"),
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Ask the KorQuAD questions again even if the work folder has their table")] = False,
+    seed: int = 0,
+) -> None:
+    """Build the reader's training table (KorQuAD's even articles, and a QA set's tuning split) and fit the reader."""
+    import random
+
+    from tqdm import tqdm
+
+    from rag.evaluation import korquad
+    from rag.evaluation.calibrate import split_of
+    from rag.evaluation.testset import TestsetError, load_testset
+    from rag.reading import dataset, train
+
+    if qa is not None and qa.name.startswith("blind"):
+        _fail(f"{qa} is a blind set: it is never trained or tuned on")
+    settings = _settings().model_copy(update={"refusal_threshold": 0.5})  # no verdict is asked for: no model needed
+    try:
+        cached = work / "korquad_table.npz"
+        if rebuild or not cached.is_file():
+            local, data = _korquad_index(korquad_file, work, settings)
+            wiring = _wiring(local)
+            questions = [dataset.Question(i.id, i.question, i.answers, i.doc)
+                         for i in korquad.items(data, korquad.Articles.EVEN)]
+            examples = dataset.build(wiring.searcher, wiring.live.get(), questions, seed,
+                                     progress=tqdm(questions, desc="korquad questions"))
+            train.save_table(cached, dataset.to_arrays(examples))
+        parts = [train.load_table(cached)]
+        if qa is not None:
+            # Off topic for the notes: Wikipedia questions (KorQuAD's even articles) asked against
+            # the notes' index, which does not answer them.
+            data = korquad.load(korquad_file)
+            pool = korquad.items(data, korquad.Articles.EVEN)
+            sample = random.Random(seed).sample(pool, min(OFF_TOPIC, len(pool)))
+            off_topic = [dataset.Question(f"off:{i.id}", i.question, (), "", (), False, OFF_TOPIC_WEIGHT) for i in sample]
+            items = [i for i in load_testset(qa) if split_of(i.id) == "tune"]
+            questions = [dataset.Question(i.id, i.question, tuple(i.keywords), i.source or "",
+                                          tuple((d, e) for d, e in ((i.source, i.evidence), (i.source2, i.evidence2)) if d and e),
+                                          i.type != "unanswerable", QA_WEIGHT) for i in items]
+            wiring = _wiring(settings)
+            examples = dataset.build(wiring.searcher, wiring.live.get(), questions + off_topic, seed,
+                                     progress=tqdm(questions + off_topic, desc=f"{qa.name} and off-topic questions"),
+                                     variants=(dataset.Variant.OWN, dataset.Variant.WITHOUT_OWN))
+            parts.append(dataset.to_arrays(examples))
+        arrays = dataset.concat(parts) if len(parts) > 1 else parts[0]
+        train.save_table(table, arrays)
+        spec = train.fit(train.load_table(table), seed)
+        train.write_model(spec, out)
+    except TestsetError as exc:
+        _fail(f"{qa}: {exc}")
+        return
+    except RagError as exc:
+        _fail(exc.message, 1)
+        return
+    _print_json({"table": str(table), "model": str(out), **{k: spec[k] for k in ("table", "validation")},
+                 "next": "rag calibrate data/qa/testset.jsonl --record"})
+
+
+QA_WEIGHT = 30.0  # a QA-set question weighs as much as this many KorQuAD questions (ours are the target domain)
+OFF_TOPIC = 400  # KorQuAD questions asked against the notes as off-topic examples
+OFF_TOPIC_WEIGHT = 3.0
+
+
 @app.command()
 def calibrate(
     qa_file: Annotated[Path, typer.Argument(help="QA test set (JSONL)")],
     as_json: JsonOpt = False,
     max_answerable_refused: Annotated[float, typer.Option(min=0.0, max=1.0, help="Refusal budget for answerable items")] = 0.05,
+    record: Annotated[bool, typer.Option("--record", help="Record the chosen threshold with the reader model "
+                                         "(rag/data/reader_model.json), the default when RAG_REFUSAL_THRESHOLD is unset")] = False,
 ) -> None:
-    """Calibrate the evidence gate's threshold on a QA set (tuning split; held-out split reported)."""
+    """Choose the refusal threshold on a QA set (tuning split; held-out split reported)."""
     from rag.evaluation.calibrate import calibrate as run_calibration
     from rag.evaluation.testset import TestsetError, load_testset
+    from rag.reading.model import semantic_embedder
 
     settings = _settings()
     try:
         items = load_testset(qa_file)
-        report = run_calibration(items, _wiring(settings).searcher, max_answerable_refused)
+        searcher = _wiring(settings).searcher
+        report = run_calibration(items, searcher, max_answerable_refused)
+        semantic = semantic_embedder(searcher.snapshot().embedder)
     except TestsetError as exc:
         _fail(str(exc))
         return
@@ -320,6 +447,10 @@ def calibrate(
         _fail(getattr(exc, "message", None) or str(exc))
         return
     if as_json:
+        if record:
+            from rag.reading.model import record_threshold
+
+            record_threshold(report, qa_file, semantic)
         _print_json(report)
         return
     typer.echo("threshold  tune: unans-refused ans-refused   held: unans-refused ans-refused")
@@ -328,7 +459,15 @@ def calibrate(
         mark = "  <-" if row["threshold"] == report["threshold"] else ""
         typer.echo(f"{row['threshold']:>9.3f}  {t['unanswerable_refused']!s:>19} {t['answerable_refused']!s:>11}"
                    f"   {h['unanswerable_refused']!s:>19} {h['answerable_refused']!s:>11}{mark}")
-    typer.echo(f"\nRAG_REFUSAL_THRESHOLD={report['threshold']}  (set it in the environment or .env)")
+    if record:
+        from rag.reading.model import record_threshold
+
+        path = record_threshold(report, qa_file, semantic)
+        typer.echo(f"\nthreshold {report['threshold']} recorded in {path} (for "
+                   f"{'the reader embedder' if semantic else 'embedders without the semantic features'})")
+    else:
+        typer.echo(f"\nRAG_REFUSAL_THRESHOLD={report['threshold']}  (set it in the environment or .env, or "
+                   "run again with --record)")
 
 
 @app.command()

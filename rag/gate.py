@@ -22,6 +22,7 @@ from rag.lexical.base import LexicalIndex
 from rag.names import SkeletonIndex
 from rag.query import ENTITY, AnalyzedQuery, Concept
 from rag.reader import read
+from rag.reading.model import default_model
 from rag.types import Passage
 
 UNKNOWN_ENGLISH_IDF = 0.5
@@ -118,14 +119,23 @@ def _skeleton_index(lexical: LexicalIndex) -> SkeletonIndex:
 
 
 class EvidenceGate:
-    """Refuses a question unless the reader finds a sentence stating the asked attribute of its
-    focus (rag.reader): the evidence is the reader's answerability in [0, 1], compared with a
-    threshold that ``rag calibrate`` derives on the tuning split of the QA set."""
+    """Refuses a question when the reader's probability that the notes answer it (rag.reader,
+    the learned verdict) is below a threshold: a fixed one (``RAG_REFUSAL_THRESHOLD``), else the
+    one ``rag calibrate --record`` chose for the mode the question was read in, with the reader's
+    semantic features (its own embedder, e5) or without them (another embedder)."""
 
-    def __init__(self, threshold: float) -> None:
-        if not 0.0 <= threshold <= 1.0:
+    def __init__(self, threshold: float | None = None) -> None:
+        if threshold is not None and not 0.0 <= threshold <= 1.0:
             raise ValueError("threshold must be within [0, 1]")
-        self.threshold = threshold
+        self.fixed = threshold
+
+    def threshold_for(self, semantic: bool) -> float:
+        return self.fixed if self.fixed is not None else default_model().threshold_for(semantic)
+
+    @property
+    def threshold(self) -> float:
+        """The threshold with the semantic features (the default embedder's)."""
+        return self.threshold_for(True)
 
     @staticmethod
     def evidence(query: AnalyzedQuery, lexical: LexicalIndex, passages: Sequence[Passage]) -> float:
@@ -134,5 +144,5 @@ class EvidenceGate:
         concept_weights(query, lexical)
         return read(query, passages).evidence
 
-    def refuses(self, evidence: float) -> bool:
-        return evidence < self.threshold
+    def refuses(self, evidence: float, semantic: bool = True) -> bool:
+        return evidence < self.threshold_for(semantic)

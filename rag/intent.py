@@ -22,6 +22,7 @@ from rag.korean import _lock, kiwi
 from rag.names import compact, model_names, phrase_names, size_numbers
 from rag.numerals import asks_count, asks_date
 from rag.query import AnalyzedQuery, Concept
+from rag.reading.kinds import QuestionKind
 
 _REASON = re.compile(r"왜|이유|까닭|목적|필요한가|필요해|\bwhy\b|\breasons?\b|\bpurpose|what for", re.I)
 _METHOD = re.compile(r"어떻게|어떤 식|어떤 방식|방법|방식|과정|원리|절차|순서|\bhow (?:does|do|is|are|can|did|was|were|to)\b",
@@ -59,7 +60,7 @@ class Part:
     weight factor in ``boost``), and the versioned names it mentions ("gpt4")."""
 
     text: str
-    kind: str
+    kind: QuestionKind
     focus: list[Concept] = field(default_factory=list)
     attribute: list[Concept] = field(default_factory=list)
     context: list[Concept] = field(default_factory=list)  # phrases before the focus; weigh CONTEXT_SHARE
@@ -75,27 +76,27 @@ class Intent:
     parts: list[Part]
 
 
-def question_kind(text: str, lang: str) -> str:
+def question_kind(text: str, lang: str) -> QuestionKind:
     """The kind of one question clause, by the words that ask (see the module docstring)."""
     if _COMPARE.search(text):
-        return "comparison"
+        return QuestionKind.COMPARISON
     if asks_date(text):
-        return "date"
+        return QuestionKind.DATE
     if asks_count(text):
-        return "count"
+        return QuestionKind.COUNT
     if _REASON.search(text):
-        return "reason"
+        return QuestionKind.REASON
     if _LIST.search(text):
-        return "list"
+        return QuestionKind.LIST
     if _METHOD.search(text):
-        return "method"
+        return QuestionKind.METHOD
     if _DEFINE_WORD.search(text) or _WHAT_KIND.search(text):
-        return "definition"
+        return QuestionKind.DEFINITION
     if (lang == "ko" and _DEFINE_KO.search(text)) or (lang == "en" and _DEFINE_EN.search(text)):
-        return "definition"
+        return QuestionKind.DEFINITION
     if (lang == "en" and _YESNO_EN.search(text)) or (lang == "ko" and not _WH.search(text)):
-        return "yesno"
-    return "other"
+        return QuestionKind.YESNO
+    return QuestionKind.OTHER
 
 
 @dataclass

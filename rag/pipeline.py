@@ -87,10 +87,18 @@ class AnswerPipeline:
         snapshot = snapshot or self.searcher.snapshot()
         resolution = self.resolver.resolve(question, history)
         result = self._search(resolution.text, k, retriever, snapshot)
+        return self.answer(result, snapshot, t0, resolution, instructions, cancel)
+
+    def answer(self, result: SearchResult, snapshot: Snapshot, t0: float | None = None,
+               resolution: Resolution | None = None, instructions: str | None = None,
+               cancel: Cancellation | None = None) -> Answer:
+        """The answer to a search already run (``result``, on ``snapshot``): refused when the
+        verdict refused it, else generated and verified. ``t0``: when the question arrived."""
+        t0 = time.perf_counter() if t0 is None else t0
+        resolution = resolution or Resolution(result.query.text, result.query.text)
         if result.refused:
             t = time.perf_counter()
-            return refusal(result.lang, self.generator.name, _timings(t0, t, t),
-                           {"evidence": round(result.evidence, 4), **resolution.debug()})
+            return refusal(result.lang, self.generator.name, _timings(t0, t, t), _refusal_debug(result, resolution))
         query = result.query
         t1 = time.perf_counter()
         _check(cancel)  # gone during retrieval: do not start the model
@@ -108,8 +116,7 @@ class AnswerPipeline:
         result = self._search(resolution.text, k, retriever, snapshot)
         if result.refused:
             t = time.perf_counter()
-            answer = refusal(result.lang, self.generator.name, _timings(t0, t, t),
-                             {"evidence": round(result.evidence, 4), **resolution.debug()})
+            answer = refusal(result.lang, self.generator.name, _timings(t0, t, t), _refusal_debug(result, resolution))
             yield StreamEvent("token", answer.answer)
             yield StreamEvent("answer", answer)
             return
@@ -121,6 +128,13 @@ class AnswerPipeline:
                 yield StreamEvent("answer", self._finish(result, piece, t0, t1, resolution, snapshot))
             else:
                 yield StreamEvent("token", piece)
+
+
+def _refusal_debug(result: SearchResult, resolution: Resolution) -> dict[str, Any]:
+    """Why it was refused: the verdict's probability and, per part, its features."""
+    readings = list(result.query.readings.values()) if result.query is not None else []
+    reading = readings[-1].debug() if readings else {}
+    return {"evidence": round(result.evidence, 4), **reading, **resolution.debug()}
 
 
 def _check(cancel: Cancellation | None) -> None:

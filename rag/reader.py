@@ -1,30 +1,42 @@
-"""The reader: from the sentences of all retrieved passages, the ones that answer the question.
+"""The reader: from the sentences of all retrieved passages, the ones that answer the question,
+and the probability that the notes answer it at all.
 
-For each part of the question (rag.intent), every sentence of every passage is scored by
+For each part of the question (rag.intent), every sentence of every passage becomes a candidate
+(classified: text, list item, list introduction with its items, heading, link, fragment), and
+each quotable candidate gets a row of features (rag.reading.features): the e5 similarity of
+question and sentence (the sentence vectors stored at ingest), of question and passage, the
+retrievers' ranks, and the lexical signals of the rules that came before the learned reader, now
+features rather than gates:
 - focus: the IDF-weighted share of the focus concepts stated in the sentence, or in its scope
   (the sentence before or after it, the heading above it, the chunk's section); a versioned
   name must be the same name ("GPT-4" is not "GPT-3");
-- attribute: the weighted share of the rest of the question's concepts, in the sentence
-  (full weight) or in its scope (less);
-- a cue for what is asked: a definition ("X란 ...이다", "X는 ...이다"), a reason (때문, 위해,
-  because), a method (통해, 이용, by), a count or a date (rag.numerals), a list (a sentence
-  ending in ":" or "다음과 같다" with its items).
-Answerability is decided at the same level: a part is answered when some sentence states the
-asked attribute of its focus (coverage of both, with a number or a date where one is asked).
-Headings, link lines, list labels and fragments are never quoted; a list introduction is
-quoted with its items.
+- attribute: the weighted share of the rest of the question's concepts, in the sentence or its
+  scope; for count and date questions a number or a date near the stated terms (rag.numerals);
+- a cue for what is asked: a definition ("X란 ...이다"), a reason (때문, 위해, because), a method
+  (통해, 이용, by), a count or a date, a list (a sentence ending in ":" with its items).
+The learned models (rag.reading.model, trained on KorQuAD: rag/data/reader_model.md) rank the
+rows and give the part's answerability; headings, link lines, list labels and fragments are
+never quoted; a list introduction is quoted with its items.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 from typing import Sequence
+
+import numpy as np
 
 from rag.intent import CONTEXT_SHARE, Intent, Part, intent_of
 from rag.names import fold, mentions
 from rag.numerals import counted_nouns, date_spans, has_date, has_quantity, quantity_spans
 from rag.query import ENTITY, NOUN, AnalyzedQuery, Concept
 from rag.sentences import split_many
+from rag.reading.features import (PREFILTER, bigrams, passage_similarity, sentence_matrix, sentence_similarities,
+                                  verdict_features, verdict_row)
+from rag.reading.features import _recip
+from rag.reading.kinds import QuestionKind, spec
+from rag.reading.model import ReaderModel, default_model, sigmoid
 from rag.types import Passage, SentenceSpan
 
 SCOPE_SHARE = 0.8  # a focus concept stated in the sentence's scope, not in the sentence itself
@@ -39,14 +51,11 @@ NEAR_CHARS = 20  # a number this close to a stated term is the asked quantity
 BOUND_CHARS = 8  # a number this close to the counted noun counts it: "3개의 언어", "언어를 총 3개"
 PHRASE_MISSING = 0.5  # focus factor when a name of several words is not stated as such
 QUANTITY_MISSING = 0.05  # evidence factor when a count/date question's sentence states none
-CUE_SHARE = 0.3  # how much the kind cue moves a sentence's score
-CUE_SHARES = {"list": 0.5, "definition": 0.4}  # kinds whose answers have a shape of their own
-RANK_PRIOR = 0.03
-SHORT_CHARS = 25
 HEADING_CHARS = 50
 MIN_QUOTE_CHARS = 10
-MORE_SHARE = 0.3  # a further sentence of the same passage is quoted when it scores this share of the best
-OTHER_PASSAGE_SHARE = 0.75  # ... of another passage, when it also states concepts the others did not
+MORE_SHARE = 0.5  # a further sentence is quoted when the ranker gives it this share of the best's probability
+MORE_MIN = 0.3  # ... and at least this probability
+OTHER_PASSAGE_SHARE = 0.75  # ... this share, for a sentence of another passage than the best's
 MAX_PER_PART = 4
 MAX_ITEMS = 8
 
@@ -58,9 +67,9 @@ _INTRO = re.compile(r"(?::|다음과 같(?:다|습니다|음)\.?|아래와 같(?
 _DEFINITION = re.compile(r"(?:이?란|이?라고|이라는|은|는)\s|\b(?:is|are|refers to|means)\b")
 _DEFINITION_END = re.compile(r"(?:이다|다|입니다|이며|임|을 말한다|를 말한다|의미한다|뜻한다)[.)]*\s*$")
 _CUES = {
-    "reason": re.compile(r"때문|위해|위하여|위한|이유|므로|덕분|원인|으로 인해|해결|방지|목적|because|so that|in order to|due to",
+    QuestionKind.REASON: re.compile(r"때문|위해|위하여|위한|이유|므로|덕분|원인|으로 인해|해결|방지|목적|because|so that|in order to|due to",
                          re.I),
-    "method": re.compile(r"통해|통하여|이용하여|이용해|방법으로|방식으로|과정|거쳐|으로써|함으로써|단계|\bby\b|using|through|via",
+    QuestionKind.METHOD: re.compile(r"통해|통하여|이용하여|이용해|방법으로|방식으로|과정|거쳐|으로써|함으로써|단계|\bby\b|using|through|via",
                          re.I),
 }
 
@@ -91,8 +100,9 @@ class Choice:
 @dataclass
 class PartReading:
     part: Part
-    evidence: float
-    choices: list[Choice]
+    evidence: float  # the verdict model's probability that the notes answer the part
+    choices: list[Choice]  # what to quote, best first
+    verdict: np.ndarray | None = None  # the verdict features (rag.reading.features.VERDICT_FEATURES)
 
 
 @dataclass
@@ -100,6 +110,16 @@ class Reading:
     intent: Intent
     evidence: float
     parts: list[PartReading]
+
+    def debug(self) -> dict[str, object]:
+        """What ``debug`` shows of the reading: per part, the answerability probability, the
+        verdict's features and the quoted sentences' probabilities."""
+        return {"intent": self.intent.kind, "parts": [
+            {"text": r.part.text, "kind": r.part.kind, "focus": [c.surface for c in r.part.focus],
+             "attribute": [c.surface for c in r.part.attribute], "answerable_probability": round(r.evidence, 4),
+             "verdict_features": verdict_features(r.verdict),
+             "quoted": [{"probability": round(c.score, 4), "text": c.candidate.text[:80]} for c in r.choices]}
+            for r in self.parts]}
 
 
 def _sentence_kind(text: str, line: str, alone: bool, followed: bool, n_tokens: int) -> str:
@@ -180,7 +200,7 @@ def _share(concepts, weights: dict[str, float], here: frozenset[str], around: fr
 
 def _cue(kind: str, cand: Candidate, part: Part) -> float:
     text = cand.text
-    if kind == "definition":
+    if kind == QuestionKind.DEFINITION:
         head = fold(text[: max(20, len(text) // 3)])
         focus_early = any(any(a in head for a in c.alternatives) for c in part.focus)
         if focus_early and (_DEFINITION.search(text) or _DEFINITION_END.search(text)):
@@ -188,11 +208,11 @@ def _cue(kind: str, cand: Candidate, part: Part) -> float:
         return 0.8 if cand.after_heading and any(a in cand.scope for c in part.focus for a in c.alternatives) else 0.2
     if kind in _CUES:
         return 1.0 if _CUES[kind].search(text) else 0.0
-    if kind == "count":
+    if kind == QuestionKind.COUNT:
         return 1.0 if has_quantity(text) else 0.0
-    if kind == "date":
+    if kind == QuestionKind.DATE:
         return 1.0 if has_date(text) else 0.0
-    if kind == "list":
+    if kind == QuestionKind.LIST:
         return 1.0 if cand.kind == "intro" or text.count(",") + text.count("·") >= 2 or "등" in text else 0.2
     return 0.5
 
@@ -237,7 +257,7 @@ def _evidence(part: Part, cand: Candidate, weights: dict[str, float],
         evidence = 0.0
     if part.focus and all(c.surface in absent for c in part.focus):
         evidence *= ABSENT_FOCUS  # the notes never mention what the question is about
-    if part.kind in ("count", "date") and not _number_near(part, cand):
+    if part.kind in (QuestionKind.COUNT, QuestionKind.DATE) and not _number_near(part, cand):
         evidence *= QUANTITY_MISSING
     return evidence, _coverage(part, cand, weights, focus)
 
@@ -286,11 +306,11 @@ def _number_near(part: Part, cand: Candidate) -> bool:
     """A number (or a date, for date questions) within NEAR_CHARS of a stated term; for a count
     of a named thing ("몇 개 언어"), a number bound to that thing: "두 개 기능을 지원하며 ...
     다중 언어를 지원" counts features, not languages."""
-    spans = date_spans(cand.text) if part.kind == "date" else quantity_spans(cand.text)
+    spans = date_spans(cand.text) if part.kind == QuestionKind.DATE else quantity_spans(cand.text)
     if not spans:
         return False
     low = fold(cand.text)
-    noun = _counted(part) if part.kind == "count" else None
+    noun = _counted(part) if part.kind == QuestionKind.COUNT else None
     if noun is not None:
         bound = _bound(spans, low, noun)
         if bound is not None:
@@ -317,55 +337,102 @@ def _items(cands: list[Candidate], intro: Candidate) -> list[Candidate]:
     return out
 
 
-def read_part(part: Part, cands: list[Candidate], weights: dict[str, float],
-              unchecked: frozenset[str] = frozenset(), absent: frozenset[str] = frozenset()) -> PartReading:
-    """Score every sentence for ``part``; choose the best, its list items, and the further
-    sentences that state as much (from the same passage, or another passage when they add a
-    concept the chosen ones lack)."""
+def part_rows(part: Part, cands: list[Candidate], weights: dict[str, float], passages: Sequence[Passage],
+              sims: list[np.ndarray], unchecked: frozenset[str] = frozenset(),
+              absent: frozenset[str] = frozenset()) -> tuple[list[Choice], np.ndarray, float]:
+    """The quotable candidates of ``part`` (a list introduction with its items), at most
+    ``PREFILTER`` of them (best cosine first, then best rule coverage), their feature matrix
+    (rag.reading.features) and the weighted share of the part's concepts that the retrieved
+    passages state anywhere (sentences and section titles)."""
     weights = _part_weights(part, weights)
-    scored: list[tuple[float, Candidate]] = []
-    best_evidence = 0.0
+    kind = QuestionKind(part.kind)
+    qgrams = bigrams(part.text)
+    kept: list[tuple[Choice, dict[str, float]]] = []
+    stated = frozenset().union(*(c.passage_tokens for c in cands)) if cands else frozenset()
+    retrieved = _share(part.focus + part.attribute + part.context, weights, stated, frozenset(), 0.0)
     for cand in cands:
         if cand.kind in ("heading", "link"):
             continue
         items = _items(cands, cand) if cand.kind == "intro" else []
-        if items:  # a list is read with its items
-            cand = replace(cand, tokens=cand.tokens.union(*(i.tokens for i in items)))
-        evidence, coverage = _evidence(part, cand, weights, unchecked, absent)
-        best_evidence = max(best_evidence, evidence)
+        scored = replace(cand, tokens=cand.tokens.union(*(i.tokens for i in items))) if items else cand
+        evidence, coverage = _evidence(part, scored, weights, unchecked, absent)
         if cand.kind in ("fragment", "label") or (cand.kind == "intro" and not items):
             continue
-        cue, share = _cue(part.kind, cand, part), CUE_SHARES.get(part.kind, CUE_SHARE)
-        score = coverage * (1 - share + share * cue) + RANK_PRIOR / cand.passage
-        if len(cand.text) < SHORT_CHARS:
-            score *= 0.8
-        scored.append((score, cand))
-    scored.sort(key=lambda s: (-s[0], s[1].passage, s[1].index))
-    choices: list[Choice] = []
-    if not scored:
-        return PartReading(part, best_evidence, choices)
-    top, best = scored[0]
-    choices.append(Choice(best, _items(cands, best) if best.kind == "intro" else [], top))
-    single = part.kind in ("count", "date", "yesno")
-    stated = _stated(part, best)
-    for score, cand in scored[1:]:
-        if single or len(choices) >= MAX_PER_PART or score < MORE_SHARE * top:
+        p = passages[cand.passage - 1]
+        row_sims = sims[cand.passage - 1]
+        n = len(p.sentences) or cand.index + 1
+        sim = float(row_sims[cand.index]) if cand.index < len(row_sims) else math.nan
+        around = [float(row_sims[j]) for j in (cand.index - 1, cand.index + 1) if 0 <= j < len(row_sims)]
+        text = " ".join([cand.text, *(i.text for i in items)])
+        sgrams = bigrams(text)
+        kept.append((Choice(cand, items), {
+            "sim": sim, "ctx_sim": max(around) if around else math.nan,
+            "passage_sim": passage_similarity(p, row_sims), "passage_recip": 1.0 / cand.passage,
+            "dense_recip": _recip(p, "dense"), "bm25_recip": _recip(p, "bm25"),
+            "evidence": evidence, "coverage": coverage, "cue": _cue(part.kind, scored, part),
+            "bigram": len(qgrams & sgrams) / len(qgrams) if qgrams else 0.0,
+            "position": cand.index / max(1, n - 1), "after_heading": float(cand.after_heading),
+            "is_item": float(cand.kind == "item"), "is_intro": float(cand.kind == "intro"),
+            "log_len": math.log1p(len(text)), "has_number": float(has_quantity(cand.text) or has_date(cand.text)),
+        }))
+    if len(kept) > PREFILTER:
+        by_sim = sorted(range(len(kept)), key=lambda i: -np.nan_to_num(kept[i][1]["sim"], nan=-1.0))
+        by_rule = sorted(range(len(kept)), key=lambda i: -(kept[i][1]["coverage"] + kept[i][1]["evidence"]))
+        chosen = set(by_sim[: PREFILTER * 2 // 3])
+        for i in by_rule:
+            if len(chosen) >= PREFILTER:
+                break
+            chosen.add(i)
+        kept = [kept[i] for i in sorted(chosen)]
+    choices = [c for c, _ in kept]
+    return choices, sentence_matrix([r for _, r in kept], kind, "en" if _latin(part.text) else "ko"), retrieved
+
+
+def _latin(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return bool(letters) and sum(ch.isascii() for ch in letters) > len(letters) / 2
+
+
+def read_part(part: Part, cands: list[Candidate], weights: dict[str, float], passages: Sequence[Passage],
+              sims: list[np.ndarray], query: AnalyzedQuery, model: ReaderModel | None = None) -> PartReading:
+    """Rank the part's candidates with the learned ranker; quote the best, its list items, and
+    further sentences the ranker finds almost as likely (``MORE_SHARE`` of the best probability
+    and at least ``MORE_MIN``); the part's evidence is the verdict model's probability."""
+    model = model or default_model()
+    unchecked, absent = frozenset(query.unchecked), frozenset(query.absent)
+    choices, matrix, retrieved = part_rows(part, cands, weights, passages, sims, unchecked, absent)
+    logits = model.sentence_logits(matrix)
+    total = sum(weights.get(c.surface, 0.0) for c in part.focus + part.attribute + part.context)
+    missing = sum(weights.get(c.surface, 0.0) for c in part.focus + part.attribute + part.context
+                  if c.surface in absent)
+    concepts = len(part.focus) + len(part.attribute) + len(part.context)
+    verdict = verdict_row(logits, matrix, missing / total if total > 0 else 0.0, concepts, query.lang, retrieved)
+    evidence = model.answerable(verdict)
+    if not choices:
+        return PartReading(part, evidence, [], verdict)
+    probs = sigmoid(logits)
+    order = [int(i) for i in np.argsort(-logits, kind="stable")]
+    for i in order:
+        choices[i].score = float(probs[i])
+    best = choices[order[0]]
+    chosen = [best]
+    kind_spec = spec(part.kind)
+    for i in order[1:]:
+        cand = choices[i]
+        if kind_spec.single or len(chosen) >= MAX_PER_PART:
             break
-        if any(c.candidate.passage == cand.passage and c.candidate.index == cand.index for c in choices):
-            continue
-        if part.kind in ("definition", "comparison") and not _about_focus(part, cand):
+        if cand.score < max(MORE_MIN, MORE_SHARE * best.score):
+            break
+        if kind_spec.names_focus and not _about_focus(part, cand.candidate):
             continue  # a definition or a side of a comparison: only sentences that name the thing
-        if cand.passage != best.passage:
-            new = _stated(part, cand) - stated
-            if score < OTHER_PASSAGE_SHARE * top or not new:
-                continue
-        choices.append(Choice(cand, _items(cands, cand) if cand.kind == "intro" else [], score))
-        stated |= _stated(part, cand)
+        if cand.candidate.passage != best.candidate.passage and cand.score < OTHER_PASSAGE_SHARE * best.score:
+            continue
+        chosen.append(cand)
     # The best sentence first (a definition question gets its definition first), then the
     # others in reading order.
-    choices[1:] = sorted(choices[1:], key=lambda c: (c.candidate.passage != best.passage, c.candidate.passage,
-                                                      c.candidate.index))
-    return PartReading(part, best_evidence, choices)
+    chosen[1:] = sorted(chosen[1:], key=lambda c: (c.candidate.passage != best.candidate.passage,
+                                                    c.candidate.passage, c.candidate.index))
+    return PartReading(part, evidence, chosen, verdict)
 
 
 def _about_focus(part: Part, cand: Candidate) -> bool:
@@ -377,13 +444,11 @@ def _about_focus(part: Part, cand: Candidate) -> bool:
     return all(any(mentions(folded, n) for n in names) for names in (part.names, part.phrases) if names)
 
 
-def _stated(part: Part, cand: Candidate) -> set[str]:
-    return {c.surface for c in part.attribute if any(a in cand.tokens for a in c.alternatives)}
-
-
-def read(query: AnalyzedQuery, passages: Sequence[Passage]) -> Reading:
-    """Read ``passages`` for ``query``: answerability in [0, 1] and the sentences to quote.
-    Concept weights come from ``query.weights`` (set by the gate from the index's IDF)."""
+def read(query: AnalyzedQuery, passages: Sequence[Passage], model: ReaderModel | None = None) -> Reading:
+    """Read ``passages`` for ``query``: answerability in [0, 1] (the verdict model's probability,
+    averaged over the question's parts) and the sentences to quote. Concept weights come from
+    ``query.weights`` (set by the gate from the index's IDF); the question's embedding from
+    ``query.vector`` and the sentences' from the passages. Computed once per (query, passages)."""
     key = tuple((p.chunk.doc, p.chunk.start) for p in passages)
     cached = query.readings.get(key)
     if cached is not None:
@@ -392,8 +457,8 @@ def read(query: AnalyzedQuery, passages: Sequence[Passage]) -> Reading:
     query.intent = intent
     weights = query.weights or {c.surface: c.salience for c in query.concepts}
     cands = candidates(passages)
-    unchecked, absent = frozenset(query.unchecked), frozenset(query.absent)
-    parts = [read_part(part, cands, weights, unchecked, absent) for part in intent.parts]
+    sims = sentence_similarities(query.vector, passages)
+    parts = [read_part(part, cands, weights, passages, sims, query, model) for part in intent.parts]
     # A question of several parts is answered when its parts are on average: one part the
     # notes do not cover does not silence the others.
     evidence = sum(p.evidence for p in parts) / len(parts) if parts else 0.0

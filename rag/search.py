@@ -7,8 +7,9 @@ from typing import Callable
 from rag.gate import EvidenceGate, expand_across_scripts, window_coverage
 from rag.glossary import Glossary, load_glossary
 from rag.query import AnalyzedQuery, analyze
+from rag.reading.model import semantic_embedder
 from rag.reranker import Reranker
-from rag.retrievers import BM25Retriever, DenseRetriever, Hit, HybridRetriever, Retriever, rrf_fuse
+from rag.retrievers import BM25Retriever, DenseRetriever, Hit, HybridRetriever, Retriever, query_vector, rrf_fuse
 from rag.settings import RetrieverName, Settings
 from rag.snapshots.snapshot import Snapshot
 from rag.types import Passage, SearchResult
@@ -25,8 +26,12 @@ class Searcher:
         self.hybrid = HybridRetriever(settings.candidates, settings.rrf_k, settings.dense_weight, settings.bm25_weight)
         self.single: dict[RetrieverName, Retriever] = {r.name: r for r in (DenseRetriever(), BM25Retriever())}
 
-    def run(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
-            snapshot: Snapshot | None = None) -> SearchResult:
+    def retrieve(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
+                 snapshot: Snapshot | None = None, exclude: frozenset[str] = frozenset()
+                 ) -> tuple[AnalyzedQuery, list[Passage], dict[str, float]]:
+        """(analysed question with its embedding, top ``k`` passages, timings in ms) without
+        reading them. ``exclude``: document ids whose chunks are left out of the ranking (the
+        reader's training asks a question with its own document left out: rag.reading.dataset)."""
         t0 = time.perf_counter()
         k = k or self.settings.top_k
         name = retriever or self.settings.retriever
@@ -41,18 +46,31 @@ class Searcher:
         else:
             rankings = {name: self.single[name].run(query, snap, max(k, self.settings.candidates))}
             fused = rankings[name]
-        t2 = time.perf_counter()
+        if exclude:
+            fused = [h for h in fused if snap.chunks[h.chunk_id].doc not in exclude]
         if self.reranker is not None:
             fused = self.reranker.rerank(query.text, fused[: self.settings.candidates], snap)
         elif name == RetrieverName.HYBRID and self.settings.proximity_weight > 0:  # on the RRF scale only
             fused = self._proximity(query, fused, snap)
-        top = fused[:k]
-        passages = [Passage(snap.chunks[h.chunk_id], h.score, _ranks(h.chunk_id, rankings),
-                            *reversed(snap.sentences.spans(h.chunk_id))) for h in top]
+        semantic = semantic_embedder(snap.embedder)
+        passages = [_passage(snap, h, rankings, semantic) for h in fused[:k]]
+        if semantic:
+            query_vector(query, snap)  # the reader's semantic features need it whatever the retriever
+        t2 = time.perf_counter()
+        return query, passages, {"analyse": _ms(t0, t1), "retrieve": _ms(t1, t2)}
+
+    def run(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
+            snapshot: Snapshot | None = None) -> SearchResult:
+        """Retrieve, then read: the verdict (rag.gate) refuses when the notes do not answer."""
+        snap = snapshot or self.snapshot()
+        query, passages, timings = self.retrieve(question, k, retriever, snap)
+        t2 = time.perf_counter()
         evidence = self.gate.evidence(query, snap.lexical, passages)
         t3 = time.perf_counter()
-        timings = {"analyse": _ms(t0, t1), "retrieve": _ms(t1, t2), "gate": _ms(t2, t3), "total": _ms(t0, t3)}
-        return SearchResult(passages, self.gate.refuses(evidence) or not passages, evidence, timings, query.lang, query)
+        timings = {**timings, "gate": _ms(t2, t3)}
+        timings["total"] = round(sum(timings.values()), 3)
+        refused = self.gate.refuses(evidence, semantic=query.vector is not None) or not passages
+        return SearchResult(passages, refused, evidence, timings, query.lang, query)
 
     def _proximity(self, query: AnalyzedQuery, hits: list[Hit], snap: Snapshot) -> list[Hit]:
         """Re-rank the head of the list by where the question's terms meet (see rag.gate)."""
@@ -64,6 +82,15 @@ class Searcher:
 
     def analyze(self, question: str) -> AnalyzedQuery:
         return analyze(question, self.glossary)
+
+
+def _passage(snap: Snapshot, hit: Hit, rankings: dict[str, list[Hit]], semantic: bool) -> Passage:
+    """A retrieved chunk with its sentences, each retriever's rank and, when the snapshot's
+    embedder is the reader's (``semantic``), the sentences' vectors."""
+    chunk = snap.chunks[hit.chunk_id]
+    section, spans = snap.sentences.spans(hit.chunk_id)
+    vectors = snap.sentence_vectors.get(hit.chunk_id, [chunk.text[s.start:s.end] for s in spans]) if semantic else None
+    return Passage(chunk, hit.score, _ranks(hit.chunk_id, rankings), spans, section, vectors)
 
 
 def _ranks(chunk_id: int, rankings: dict[str, list[Hit]]) -> dict[str, dict[str, float | int]]:

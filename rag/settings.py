@@ -77,9 +77,10 @@ class Settings(BaseSettings):
     )
     rerank_depth: int = Field(20, ge=1, le=500, description="How many fused candidates are re-ranked")
     reranker_model: str | None = Field(None, description="Optional cross-encoder model (name or path)")
-    refusal_threshold: float = Field(
-        0.05, ge=0.0, le=1.0,
-        description="Reader answerability threshold (the gate); calibrate with `rag calibrate`",
+    refusal_threshold: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Refuse when the reader's probability that the notes answer is below this; unset: the "
+        "threshold recorded with the reader model by `rag calibrate QA_FILE --record`",
     )
 
     generator: str = Field(

@@ -49,9 +49,9 @@ def _searcher(settings) -> Searcher:  # noqa: ANN001
 def test_gate_answers_the_answerable_and_refuses_the_unanswerable(notes_settings) -> None:
     searcher = _searcher(notes_settings)
     answerable = searcher.run("GAN에서 생성자와 판별자는 각각 무슨 역할을 해?")
-    assert not answerable.refused and answerable.evidence >= notes_settings.refusal_threshold
+    assert not answerable.refused and answerable.evidence >= searcher.gate.threshold
     unanswerable = searcher.run("쿠버네티스 파드 오토스케일링은 어떻게 설정해?")
-    assert unanswerable.refused and unanswerable.evidence < notes_settings.refusal_threshold
+    assert unanswerable.refused and unanswerable.evidence < searcher.gate.threshold
 
 
 def test_english_questions_find_korean_passages(notes_settings) -> None:

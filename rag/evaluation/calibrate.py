@@ -34,7 +34,7 @@ def _rates(rows: Sequence[tuple[float, bool]], threshold: float) -> dict[str, fl
 
 def calibrate(items: Sequence[QAItem], searcher: Searcher, max_answerable_refused: float = 0.05,
               thresholds: Sequence[float] | None = None) -> dict[str, Any]:
-    grid = [round(float(t), 3) for t in (thresholds if thresholds is not None else np.arange(0.0, 0.805, 0.025))]
+    grid = [round(float(t), 3) for t in (thresholds if thresholds is not None else np.arange(0.0, 1.0, 0.01))]
     rows: dict[str, list[tuple[float, bool]]] = {"tune": [], "held": []}
     for item in items:
         evidence = searcher.run(item.question).evidence

@@ -14,6 +14,7 @@ from typing import Any, Iterable, Sequence
 
 from tqdm import tqdm
 
+from rag.reading.model import semantic_embedder
 from rag.evaluation import metrics as m
 from rag.evaluation.aggregate import aggregate, metric_groups  # noqa: F401 - metric_groups re-exported
 from rag.evaluation.failures import classify
@@ -195,7 +196,7 @@ class Evaluator:
             "qa_file": str(source) if source is not None else None, "n_items": n,
             "embedder": snap.embedder.id, "generator": self.pipeline.generator.name,
             "retriever": self.retriever, "k": self.k, "top_k": s.top_k,
-            "refusal_threshold": s.refusal_threshold, "rrf_k": s.rrf_k, "candidates": s.candidates,
+            "refusal_threshold": self.pipeline.searcher.gate.threshold_for(semantic_embedder(snap.embedder)), "rrf_k": s.rrf_k, "candidates": s.candidates,
             "dense_weight": s.dense_weight, "bm25_weight": s.bm25_weight,
             "reranker": s.reranker_model if self.pipeline.searcher.reranker is not None else None,
             "failure_top_k": s.top_k, "snapshot": snap.id, "documents": len(snap.documents), "chunks": len(snap.chunks),

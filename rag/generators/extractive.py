@@ -68,10 +68,7 @@ class ExtractiveGenerator:
         used = [passages[p - 1] for p in order]
         preamble = EN_PREAMBLE if query.lang == "en" else ""
         reading = read(query, passages)
-        debug = {"intent": reading.intent.kind, "parts": [
-            {"text": r.part.text, "kind": r.part.kind, "focus": [c.surface for c in r.part.focus],
-             "attribute": [c.surface for c in r.part.attribute], "evidence": round(r.evidence, 4)}
-            for r in reading.parts]}
+        debug = reading.debug()
         return Generation(body, used, preamble, debug)
 
     def stream(self, query: AnalyzedQuery, passages: list[Passage],

