@@ -48,7 +48,8 @@ class Searcher:
             fused = self._proximity(query, fused, snap)
         top = fused[:k]
         passages = [Passage(snap.chunks[h.chunk_id], h.score, _ranks(h.chunk_id, rankings),
-                            *reversed(snap.sentences.spans(h.chunk_id))) for h in top]
+                            *reversed(snap.sentences.spans(h.chunk_id)), snap.section_starts(snap.chunks[h.chunk_id]))
+                    for h in top]
         evidence = self.gate.evidence(query, snap.lexical, passages)
         t3 = time.perf_counter()
         timings = {"analyse": _ms(t0, t1), "retrieve": _ms(t1, t2), "gate": _ms(t2, t3), "total": _ms(t0, t3)}
