@@ -81,7 +81,7 @@ def _citations(answer: dict[str, Any], doc: str) -> list[dict[str, Any]]:
 
 def test_docx_is_cited_with_its_heading(index: tuple[Path, Path, dict[str, Any]]) -> None:
     cites = _citations(ask(index, "오팔 활성화 함수는 음수 입력을 어떻게 처리하나요?"), "오팔.docx")
-    assert cites[0]["section"] == "오팔 활성화 함수" and cites[0]["page"] is None
+    assert cites[0]["section"] == "오팔 신경망 정리 › 오팔 활성화 함수" and cites[0]["page"] is None  # its heading path
     assert cites[0]["title"] == "오팔 신경망" and "열 배로 줄이고" in cites[0]["quote"]
 
 
@@ -90,6 +90,8 @@ def test_pptx_is_cited_with_its_slide_and_title(index: tuple[Path, Path, dict[st
     assert (cites[0]["section"], cites[0]["page"]) == ("토파즈 어텐션", 2)
     notes = _citations(ask(index, "토파즈 어텐션은 긴 문서에서 메모리를 얼마나 아끼나요?"), "토파즈.pptx")
     assert any(c["page"] == 2 and "절반" in c["quote"] for c in notes)  # the speaker notes are found on their slide
+    assert any(c["section"] == "토파즈 어텐션 › Speaker notes" for c in notes)  # and cited as its notes, unlabelled
+    assert all("Speaker notes" not in c["quote"] for c in notes)
 
 
 def test_hwpx_is_cited_with_its_outline_heading(index: tuple[Path, Path, dict[str, Any]]) -> None:

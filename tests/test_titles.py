@@ -58,5 +58,6 @@ def test_titles_reach_documents_citations_and_openai_sources(tmp_path_factory: p
         chat = httpx.post(server.url + "/v1/chat/completions", timeout=60,
                           json={"messages": [{"role": "user", "content": "YOLO는 객체 탐지를 몇 단계로 처리하는 알고리즘이야?"}]}).json()
         footer = chat["choices"][0]["message"]["content"].split("Sources:")[1]
-        assert chat["sources"] and all(f"[{s['n']}] {s['title']} ({s['doc']})" in footer for s in chat["sources"])
-        assert "[1] Object Detection (객체 탐지) (000_6894a9c6475e8976.txt)" in footer
+        assert chat["sources"] and all(f"[{s['n']}] {s['where']} ({s['doc']})" in footer for s in chat["sources"])
+        # note 000 is a blog export (a collection of posts): the post's section leads, the title follows
+        assert "[1] YOLO란 — Object Detection (객체 탐지) (000_6894a9c6475e8976.txt)" in footer

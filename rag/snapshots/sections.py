@@ -86,9 +86,10 @@ class SectionTable:
 
 def section_label(path: Sequence[str], title: str | None = None) -> str | None:
     """A path for people: ``"보상 함수 › 할인율"``; a leading heading that repeats the document's
-    ``title`` is left out (the title is shown beside it). None when nothing is left."""
+    ``title`` is left out (the title is shown beside it), unless it is the whole path. None for
+    an empty path (text before the first heading)."""
     parts = list(path)
-    if parts and title and parts[0].strip() == title.strip():
+    if len(parts) > 1 and title and parts[0].strip() == title.strip():
         parts = parts[1:]
     return PATH_SEPARATOR.join(parts) or None
 
@@ -97,6 +98,6 @@ def citation_where(title: str | None, doc: str, section: str | None, collection:
     """The name of a cited place: ``Title › section`` (``doc`` when there is no title); for a
     collection of posts the section leads and the document title follows: ``section — Title``."""
     name = title or doc
-    if not section:
+    if not section or section == name:
         return name
     return f"{section} — {name}" if collection else f"{name}{PATH_SEPARATOR}{section}"

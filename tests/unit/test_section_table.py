@@ -64,7 +64,8 @@ def test_docx_heading_levels_make_the_path() -> None:
 def test_labels_paths_and_places() -> None:
     assert section_label(("세포 호흡 정리", "시트르산 회로", "회로의 산물"), "세포 호흡 정리") == "시트르산 회로 › 회로의 산물"
     assert section_label(("시트르산 회로", "회로의 산물"), "세포 호흡") == "시트르산 회로 › 회로의 산물"
-    assert section_label(("세포 호흡 정리",), "세포 호흡 정리") is None and section_label(()) is None
+    assert section_label(("세포 호흡 정리",), "세포 호흡 정리") == "세포 호흡 정리" and section_label(()) is None
+    assert citation_where("세포 호흡 정리", "a.md", "세포 호흡 정리", True) == "세포 호흡 정리"
     assert citation_where("노트", "a.md", "시트르산 회로 › 회로의 산물", False) == "노트 › 시트르산 회로 › 회로의 산물"
     assert citation_where("노트", "a.md", "GAN", True) == "GAN — 노트"
     assert citation_where(None, "a.md", None, True) == "a.md"
