@@ -70,10 +70,12 @@ def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log pro
         handler.addFilter(_LibraryNoise())
 
 
-def _where(doc: str, title: str | None, section: str | None, page: int | None, start: int, end: int) -> str:
-    """``Title › section · p. 3 (file)``; offsets only with --verbose."""
+def _where(doc: str, title: str | None, section: str | None, page: int | None, start: int, end: int,
+           place: str | None = None) -> str:
+    """``Title › section · p. 3 (file)``, ``place`` (a citation's ``where``) for the first part
+    when given; offsets only with --verbose."""
     name = title if title and title != doc else doc
-    text = name + (f" › {section}" if section and section != name else "") + (f" · p. {page}" if page else "")
+    text = (place or name + (f" › {section}" if section and section != name else "")) + (f" · p. {page}" if page else "")
     if name != doc:
         text += f" ({doc})"
     return text + (f" [{start}:{end}]" if _verbose else "")
@@ -205,7 +207,7 @@ def ask(
     if answer.citations:
         typer.echo("")
     for c in answer.citations:
-        typer.echo(f"[{c.n}] {_where(c.doc, c.title, c.section, c.page, c.start, c.end)}")
+        typer.echo(f"[{c.n}] {_where(c.doc, c.title, c.section, c.page, c.start, c.end, c.where)}")
     if _verbose:
         typer.echo(f"({answer.generator}, {answer.timings_ms.get('total', 0):.0f} ms)", err=True)
 

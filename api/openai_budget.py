@@ -36,14 +36,15 @@ def counter_for(generator: object) -> TokenCounter:
 
 
 def sources_footer(citations: list[Citation]) -> str:
-    """``\\n\\nSources:\\n[1] Title (file), section, p. 3`` lines; empty without citations."""
+    """``\\n\\nSources:\\n[1] Title › section, p. 3 (file)`` lines (``section — Title`` for a
+    collection of posts: ``Citation.where``); empty without citations."""
     if not citations:
         return ""
     lines = []
     for c in citations:
-        name = f"{c.title} ({c.doc})" if c.title and c.title != c.doc else c.doc
-        where = ", ".join(x for x in (name, c.section, f"p. {c.page}" if c.page else None) if x)
-        lines.append(f"[{c.n}] {where}")
+        place = c.where or ", ".join(x for x in (c.title or c.doc, c.section) if x)
+        where = ", ".join(x for x in (place, f"p. {c.page}" if c.page else None) if x)
+        lines.append(f"[{c.n}] {where}" + (f" ({c.doc})" if c.title and c.title != c.doc else ""))
     return "\n\nSources:\n" + "\n".join(lines)
 
 

@@ -290,4 +290,5 @@ def _pieces(text: str) -> list[str]:
 
 def _citation(c: Any) -> dict[str, Any]:
     return {"n": c.n, "doc": c.doc, "title": c.title, "section": c.section, "page": c.page,
-            "start": c.start, "end": c.end, "quote": c.quote, "supported": c.supported}
+            "start": c.start, "end": c.end, "quote": c.quote, "supported": c.supported,
+            "section_path": c.section_path, "where": c.where}

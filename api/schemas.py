@@ -16,6 +16,8 @@ from rag.settings import RETRIEVER_CHOICES, RetrieverName
 CITATION_EXAMPLE = {
     "n": 1, "doc": "000_6894a9c6475e8976.txt", "title": "Object Detection (객체 탐지)", "section": "YOLO란", "page": None, "start": 5, "end": 368,
     "quote": "CNN 기반 대표적인 단일 단계 방식의 객체 탐지 알고리즘이다.", "supported": True,
+    "section_path": ["YOLO란"], "where": "YOLO란 — Object Detection (객체 탐지)",
+    "spans": [{"start": 80, "end": 121, "section_path": ["YOLO란"], "section": "YOLO란"}],
 }
 ANSWER_EXAMPLE = {
     "answer": "YOLO는 CNN 기반 대표적인 단일 단계 방식의 객체 탐지 알고리즘이다. [1]",
@@ -72,18 +74,32 @@ class AskRequest(BaseModel):
         return [Turn(t.question, t.answer, t.understood_as) for t in self.history]
 
 
+class CitedSpanOut(BaseModel):
+    start: int = Field(..., description="Offset of the quoted sentence in the document as loaded")
+    end: int
+    section_path: list[str]
+    section: str | None
+
+
 class CitationOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [CITATION_EXAMPLE]})
 
     n: int = Field(..., description="The number used as [n] in the answer text")
     doc: str = Field(..., description="Document id (path relative to the notes directory)")
-    title: str | None = Field(None, description="The document's title (first real heading, else the file stem)")
-    section: str | None
+    title: str | None = Field(None, description="The document's title as its author gave it (metadata title, "
+                                                "first heading, or first line)")
+    section: str | None = Field(None, description="The section of the quoted sentences, its heading path joined by "
+                                                  "' › ' (several sections joined by '; ')")
     page: int | None
     start: int = Field(..., description="Offset of the quoted passage in the document as loaded")
     end: int
     quote: str = Field(..., description="The passage the citation points at")
     supported: bool = True
+    section_path: list[str] = Field(default_factory=list, description="Headings of the innermost section holding "
+                                                                      "the first quoted sentence, outermost first")
+    where: str | None = Field(None, description="The cited place for people: 'Title › section', or 'section — Title' "
+                                                "for a collection of posts (a blog export)")
+    spans: list[CitedSpanOut] = Field(default_factory=list, description="Each quoted sentence with its section")
 
 
 class SentenceOut(BaseModel):

@@ -28,10 +28,13 @@ class Page:
 
 @dataclass(frozen=True)
 class Heading:
-    """A section heading: ``start`` is the offset of its line in the loaded text."""
+    """A section heading: ``start`` is the offset of its line in the loaded text; ``level``: 1 for
+    a top-level heading (Markdown ``#``, HTML ``h1``, Word "Heading 1", a slide title), deeper
+    ones larger. A section's path is its heading and the nearest shallower headings before it."""
 
     start: int
     title: str
+    level: int = 1
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,9 @@ class Loaded:
 
     ``headings``: the format's own headings, or None when the splitter must find heading-like
     lines itself (plain text, PDF pages). ``breaks``: offsets where a chunk should end.
-    ``warnings``: what was skipped and why, for the ingest summary.
+    ``warnings``: what was skipped and why, for the ingest summary. ``structure``: positions of
+    parts the loader labels (a slide's speaker notes), named like sections in citations but no
+    chunk boundary; the label is never written into ``text``, so no quote carries it.
     """
 
     text: str
@@ -49,6 +54,7 @@ class Loaded:
     headings: tuple[Heading, ...] | None = None
     breaks: tuple[int, ...] = ()
     warnings: tuple[str, ...] = ()
+    structure: tuple[Heading, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,7 @@ class LoadedDocument:
     """A document as loaded: chunk offsets index into ``text`` (already Unicode-normalised).
 
     ``type``: the loader's type name (``ingest.loader_registry``). For ``headings``, ``breaks``
-    and ``warnings`` see :class:`Loaded`.
+    ``warnings`` and ``structure`` see :class:`Loaded`.
     """
 
     doc_id: str
@@ -69,6 +75,7 @@ class LoadedDocument:
     headings: tuple[Heading, ...] | None = None
     breaks: tuple[int, ...] = ()
     warnings: tuple[str, ...] = ()
+    structure: tuple[Heading, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,7 @@ class Loader:
     this format; None for text formats, which accept any content that is no known binary format.
     ``expected``: what the content lacks when ``sniff`` says no and nothing else is recognised.
     ``metadata_title``: the format has a title of its own beside the text (HTML ``<title>``, PDF
-    and Office document properties), which ``Loaded.title`` then holds and titles prefer.
+    and Office document properties, a Markdown front matter's ``title:``), which ``Loaded.title`` then holds and titles prefer.
     """
 
     type: str
@@ -112,6 +119,7 @@ class TextLayout:
     headings: list[Heading] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
     breaks: set[int] = field(default_factory=set)
+    structure: list[Heading] = field(default_factory=list)
     _page: tuple[int, int] | None = None  # (number, start) of the page being written
 
     def _write(self, s: str) -> None:
@@ -131,16 +139,21 @@ class TextLayout:
         self._write(block + "\n")
         return True
 
-    def heading(self, title: str, *, record_only: bool = False) -> None:
-        """A section heading here. ``record_only``: name the section without writing its title
-        into the text (a slide without a title is still its own section)."""
+    def heading(self, title: str, level: int = 1, *, record_only: bool = False) -> None:
+        """A section heading here, ``level`` 1 (top) or deeper. ``record_only``: name the section
+        without writing its title into the text (a slide without a title is still its own section)."""
         title = " ".join(normalize_text(title).split())
         if not title:
             return
         self._blank_line()
-        self.headings.append(Heading(self.pos, title))
+        self.headings.append(Heading(self.pos, title, level))
         if not record_only:
             self._write(title + "\n")
+
+    def part(self, label: str, level: int) -> None:
+        """The blocks that follow are a labelled part (a slide's speaker notes): ``label`` names
+        it in citations, as a heading of ``level`` would, but is neither text nor a chunk boundary."""
+        self.structure.append(Heading(self.pos, label, level))
 
     def mark_break(self) -> None:
         self.breaks.add(self.pos)
@@ -168,4 +181,5 @@ class TextLayout:
         self.end_page()
         text = "".join(self.parts)
         pages = tuple(self.pages) or (Page(None, 0, len(text)),)
-        return Loaded(text, pages, title[:80], tuple(self.headings), tuple(sorted(self.breaks)), warnings)
+        return Loaded(text, pages, title[:80], tuple(self.headings), tuple(sorted(self.breaks)), warnings,
+                      tuple(self.structure))

@@ -110,8 +110,8 @@ def load(data: bytes, chunk_chars: int) -> Loaded:
             for row in table_rows(block):
                 layout.paragraph(row)
             layout.mark_break()
-        elif heading_level(block) is not None and block.text.strip():
-            layout.heading(block.text)
+        elif (level := heading_level(block)) is not None and block.text.strip():
+            layout.heading(block.text, level)
         else:
             layout.paragraph(block.text)
     title = (document.core_properties.title or "").strip()

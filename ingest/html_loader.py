@@ -180,7 +180,7 @@ class _Layout:
                 continue
             opens = name in HEADINGS and heading is None
             if opens:
-                heading = [None, []]  # start offset (set by its first text), pieces of its title
+                heading = [None, [], int(name[1])]  # start offset (set by its first text), pieces of its title, level
             self._start(name)
             stack.append((_END, name, heading if opens else None))
             inner = in_article or name in ("article", "main")
@@ -201,7 +201,7 @@ class _Layout:
         if heading is not None and heading[0] is not None:
             title = " ".join("".join(heading[1]).split())
             if title:
-                self.headings.append(Heading(heading[0], title))
+                self.headings.append(Heading(heading[0], title, heading[2]))
         if name in PARAGRAPH:
             self._break(2)
         elif name in BLOCK:

@@ -66,6 +66,7 @@ def _decode(blob: bytes, doc_id: str, digest: str, size: int) -> LoadedDocument:
     fields["pages"] = tuple(Page(**p) for p in fields["pages"])
     if fields.get("headings") is not None:
         fields["headings"] = tuple(Heading(**h) for h in fields["headings"])
+    fields["structure"] = tuple(Heading(**h) for h in fields.get("structure", ()))
     for name in ("breaks", "warnings"):
         if name in fields:
             fields[name] = tuple(fields[name])

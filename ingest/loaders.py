@@ -64,7 +64,7 @@ def load_bytes(doc_id: str, data: bytes, kind: str, *, chunk_chars: int = DEFAUL
         raise BadDocument("empty document (no text)")
     title = (loaded.title or _first_line_title(loaded.text))[:80]
     return LoadedDocument(doc_id, kind, loaded.text, loaded.pages, title, digest, len(data),
-                          loaded.headings, loaded.breaks, loaded.warnings)
+                          loaded.headings, loaded.breaks, loaded.warnings, loaded.structure)
 
 
 def read_file(path: Path) -> bytes:

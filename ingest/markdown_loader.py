@@ -20,6 +20,7 @@ _PARSER = MarkdownIt("commonmark").enable("table")
 # YAML front matter (Jekyll, Hugo, Obsidian): metadata, not text; its closing "---" would
 # otherwise make the line above it a setext heading.
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(---|\.\.\.)[ \t]*(\n|\Z)", re.S)
+_TITLE_LINE = re.compile(r"^title:[ \t]*(\S.*?)[ \t]*$", re.M)
 
 
 def _plain(inline: Any) -> str:
@@ -43,7 +44,7 @@ def markdown_layout(source: str, chunk_chars: int) -> tuple[str, tuple[Heading, 
     lines = source.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
-    heading_at: dict[int, str] = {}
+    heading_at: dict[int, tuple[str, int]] = {}
     block_edges: set[int] = set()  # line numbers where a code block or table starts or ends
     tables: dict[int, int] = {}  # first line -> end line (exclusive)
     for i, tok in enumerate(tokens):
@@ -53,7 +54,7 @@ def markdown_layout(source: str, chunk_chars: int) -> tuple[str, tuple[Heading, 
         if tok.type == "heading_open" and i + 1 < len(tokens):
             title = _plain(tokens[i + 1])
             if title:
-                heading_at[a] = title
+                heading_at[a] = (title, int(tok.tag[1:]))  # h1..h6, setext headings too
         elif tok.type in ("fence", "code_block"):
             block_edges.update((a, b))
         elif tok.type == "table_open":
@@ -68,7 +69,7 @@ def markdown_layout(source: str, chunk_chars: int) -> tuple[str, tuple[Heading, 
         if line in block_edges:
             breaks.add(pos)
         if line in heading_at:
-            headings.append(Heading(pos, heading_at[line]))
+            headings.append(Heading(pos, *heading_at[line]))
         if line in tables:
             end = tables[line]
             for group in _row_groups(lines[line:end], chunk_chars):
@@ -107,11 +108,22 @@ def _row_groups(table: list[str], chunk_chars: int) -> list[str]:
     return [groups[0], *("\n" + g for g in groups[1:])]
 
 
+def front_matter_title(source: str) -> str:
+    """The ``title:`` of a YAML front matter block, unquoted; "" without one. Read line by line
+    (a YAML parser for one scalar would be a new dependency); a multi-line title is not read."""
+    front = _FRONT_MATTER.match(source)
+    m = _TITLE_LINE.search(front.group(1) or "") if front else None
+    return " ".join(m.group(1).strip().strip("'\"").split()) if m else ""
+
+
 def load(data: bytes, chunk_chars: int) -> Loaded:
-    text, headings, breaks = markdown_layout(decoded(data), chunk_chars)
-    return Loaded(text, (Page(None, 0, len(text)),), headings[0].title if headings else "", headings, breaks)
+    source = decoded(data)
+    text, headings, breaks = markdown_layout(source, chunk_chars)
+    title = front_matter_title(source) or (headings[0].title if headings else "")
+    return Loaded(text, (Page(None, 0, len(text)),), title, headings, breaks)
 
 
 LOADER = Loader("md", "a Markdown note", (".md", ".markdown"), ("text/markdown",),
                 "the Markdown source (front matter dropped); sections from its headings; code blocks "
-                "and tables kept whole, long tables in row groups led by the header row", load)
+                "and tables kept whole, long tables in row groups led by the header row", load,
+                metadata_title=True)  # a front matter's title:

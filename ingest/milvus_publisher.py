@@ -128,6 +128,7 @@ class MilvusPublisher(engine.EngineClient):
         blob_index.add_index("vector", index_type="FLAT", metric_type="L2")
         client.create_collection(blobs, schema=blob_schema(client), index_params=blob_index,
                                  consistency_level="Strong")
+        # each document row carries its heading table ("sections"), so workers name quoted sentences by section
         rows = [*engine.json_rows("documents", documents), *engine.json_rows("terms", {"tokens": tokens, "df": doc_freqs})]
         stored = path / EMBEDDER_DIR
         if stored.is_dir():

@@ -22,7 +22,7 @@ from rag.snapshots.format import CHUNKS_DB, read_chunks, read_current, snapshots
 from rag.snapshots.verify import verify_snapshot
 from rag.types import Chunk
 
-from ingest import cleaning, splitting, titles
+from ingest import cleaning, sections, splitting, titles
 from ingest.build import ANALYZER, SnapshotBuilder, embed_input
 from ingest.corpus import Corpus, load_directory, scan, set_aside_duplicates
 from ingest.load_cache import LoadCache, text_key
@@ -82,10 +82,21 @@ class IngestSummary:
         )
 
 
+def boilerplate_of(doc: LoadedDocument, chrome: frozenset[str]) -> list[tuple[int, int]]:
+    """What cleaning drops from ``doc``: blog chrome and repeated lines, and a PDF's running
+    headers, footers and page numbers (a per-page rule)."""
+    spans = cleaning.boilerplate_spans(doc.text, chrome)
+    if doc.type == "pdf":
+        spans += cleaning.running_lines_spans(doc.text, [(p.start, p.end) for p in doc.pages])
+    return spans
+
+
 def _document_row(d: LoadedDocument, chunks: int, updated: str, chrome: frozenset[str]) -> dict[str, Any]:
+    """The documents-table row of ``d``, with its heading table (``ingest.sections``)."""
     return {"doc": d.doc_id, "title": titles.document_title(d, chrome), "type": d.type,
             "pages": len(d.pages) if d.pages and d.pages[0].number is not None else None,  # PDF pages, slides
-            "chunks": chunks, "hash": d.hash, "size": d.size, "updated": updated}
+            "chunks": chunks, "hash": d.hash, "size": d.size, "updated": updated,
+            **sections.document_sections(d, boilerplate_of(d, chrome))}
 
 
 class Ingestor:
@@ -221,9 +232,7 @@ class Ingestor:
 
     def _split_one(self, doc: LoadedDocument, chrome: frozenset[str], cache: LoadCache, used: set[str]) -> list[Chunk]:
         s = self.settings
-        spans = cleaning.boilerplate_spans(doc.text, chrome)
-        if doc.type == "pdf":  # running headers, footers and page numbers: a per-page rule
-            spans += cleaning.running_lines_spans(doc.text, [(p.start, p.end) for p in doc.pages])
+        spans = boilerplate_of(doc, chrome)
         key = cache.split_key(doc, spans, (s.chunk_size, s.chunk_overlap, cleaning.VERSION, splitting.VERSION))
         used.add(key)
         mine = cache.get_split(key, doc)

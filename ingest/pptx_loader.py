@@ -5,9 +5,10 @@ a section named by its title (a slide without a title is the section "Slide N", 
 the text). The slide's text follows in reading order: its shapes top to bottom, then left to
 right (grouped shapes likewise inside the group), text frames paragraph by paragraph, tables a
 row per line with cells separated by " | "; footer, slide-number and date placeholders (running
-text on every slide) are left out. The speaker notes come last on their slide, led by
-``NOTES_LABEL`` so a reader can tell them from the slide's own text. Pictures and charts carry no
-text and are skipped.
+text on every slide) are left out. The speaker notes come last on their slide, as a part named
+``NOTES_LABEL`` under the slide's section (structure recorded beside the text, never written into
+it: a quote of the notes is the presenter's words only, cited "slide title › Speaker notes").
+Pictures and charts carry no text and are skipped.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Any, Iterator
 from ingest import containers
 from ingest.document import Loaded, Loader, TextLayout
 
-NOTES_LABEL = "Speaker notes:"
+NOTES_LABEL = "Speaker notes"
 CELL_SEPARATOR = " | "
 UNTITLED = "Slide {n}"
 
@@ -104,7 +105,8 @@ def load(data: bytes, chunk_chars: int) -> Loaded:
                 layout.paragraph(line)
         frame = slide.notes_slide.notes_text_frame if slide.has_notes_slide else None
         if frame is not None and frame.text.strip():
-            layout.paragraph(f"{NOTES_LABEL} {frame.text}")
+            layout.part(NOTES_LABEL, 2)
+            layout.paragraph(frame.text)
     title = (deck.core_properties.title or "").strip()
     return layout.result(title)
 
@@ -114,5 +116,5 @@ LOADER = Loader("pptx", "a PowerPoint presentation (.pptx)", (".pptx",),
                 "one page per slide (the slide number is the page in citations); the slide title "
                 "as section; text frames, tables and grouped shapes in reading order (footers and slide "
                 "numbers left out); speaker notes "
-                f"after the slide's text, led by '{NOTES_LABEL}'",
+                f"after the slide's text, cited as the part '{NOTES_LABEL}' of the slide",
                 load, sniff=sniff, expected="a ZIP package with ppt/presentation.xml expected", metadata_title=True)

@@ -147,8 +147,10 @@ class SnapshotWriter:
             con.executemany("INSERT INTO sentences VALUES (?, ?, ?)",
                             [(i, *_sentence_row(c, s)) for i, (c, s) in enumerate(zip(chunks, sentences, strict=True))])
             con.executemany(
-                "INSERT INTO documents VALUES (:doc, :title, :type, :pages, :chunks, :hash, :size, :updated)", documents
-            )
+                "INSERT INTO documents VALUES (:doc, :title, :type, :pages, :chunks, :hash, :size, :updated, :collection)",
+                [{"collection": 0, **d} for d in documents])
+            con.executemany("INSERT INTO headings VALUES (?, ?, ?, ?)",
+                            [(d["doc"], int(a), int(lv), t) for d in documents for a, lv, t in d.get("sections") or ()])
             con.commit()
         finally:
             con.close()

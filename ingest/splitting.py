@@ -72,6 +72,7 @@ def find_headings(text: str, blank: Sequence[tuple[int, int]] = ()) -> list[Head
         if lines[i][1]:
             after = lines[i][1]
     out: list[Heading] = []
+    md_level = 0  # the level of the last Markdown heading: heading-like lines after it sit below it
     for i, (start, s) in enumerate(lines):
         if not s:
             continue
@@ -79,7 +80,8 @@ def find_headings(text: str, blank: Sequence[tuple[int, int]] = ()) -> list[Head
         if md:
             title = heading_title(md.group(1))
             if title:
-                out.append(Heading(start, title))
+                md_level = len(s) - len(s.lstrip("#"))
+                out.append(Heading(start, title, md_level))
             continue
         if len(s) > MAX_HEADING_CHARS or _NOT_HEADING_START.match(s) or _EMOJI.search(s):
             continue
@@ -90,10 +92,25 @@ def find_headings(text: str, blank: Sequence[tuple[int, int]] = ()) -> list[Head
         alone = not prev and bool(nxt)
         between_long = len(prev) >= 2 * len(s) + 40 and len(nxt) >= 2 * len(s) + 40
         if _NUMBERED.match(s) and (alone or len(nxt) > len(s)):
-            out.append(Heading(start, s))
+            out.append(Heading(start, s, _numbered_level(s, md_level)))
         elif alone and len(nxt) > len(s) or between_long:
-            out.append(Heading(start, s))
+            out.append(Heading(start, s, md_level + 1 if md_level else 1))
     return out
+
+
+def is_unit_heading(line: str) -> bool:
+    """A heading that is a top-level unit by its shape: "3주 차 - CNN", "II. 결론"."""
+    m = _NUMBERED.match(line.strip())
+    return bool(m) and not (m.group(1)[:1].isdigit() and "주" not in m.group(1))
+
+
+def _numbered_level(line: str, md_level: int) -> int:
+    """Level of a numbered heading line: "1." one below the top (a note's title line or a
+    Markdown heading above it), "1.2." one more; "3주 차" and "II." top-level units."""
+    m = _NUMBERED.match(line)
+    if m and m.group(1)[:1].isdigit() and "주" not in m.group(1):
+        return (md_level or 1) + m.group(1).rstrip(".").count(".") + 1
+    return md_level + 1 if md_level else 1
 
 
 class Chunker:
@@ -111,29 +128,7 @@ class Chunker:
 
     def split(self, doc: LoadedDocument, boilerplate: list[tuple[int, int]]) -> list[Chunk]:
         boilerplate = _union(boilerplate)
-        starts = [a for a, _ in boilerplate]
-
-        def dropped(pos: int) -> bool:
-            i = bisect.bisect_right(starts, pos) - 1
-            return i >= 0 and pos < boilerplate[i][1]
-
-        # A loader that parsed the format (Markdown, HTML) knows its headings; plain text and PDF
-        # pages are read for heading-like lines.
-        if doc.headings is not None:
-            found = [Heading(h.start, t) for h in doc.headings if (t := heading_title(h.title))]
-        else:
-            found = find_headings(doc.text, boilerplate)
-        headings = [h for h in found if not dropped(h.start)]
-        # A blog export puts site chrome between posts: a heading never carries across it, and a
-        # post whose title line is too long to look like a heading is titled by that first line.
-        known = sorted(h.start for h in headings)
-        for _, b in _join_blank_gaps(doc.text, boilerplate):
-            i = bisect.bisect_left(known, b)
-            if not (i < len(known) and known[i] < b + 2):
-                title = _title_line(doc.text, b)
-                if title:
-                    headings.append(Heading(b, title))
-        headings.sort(key=lambda h: h.start)
+        headings = section_headings(doc, boilerplate)
         cuts = sorted({h.start for h in headings} | {p.start for p in doc.pages} | {b for _, b in boilerplate}
                       | set(doc.breaks))
         heading_starts = [h.start for h in headings]
@@ -165,6 +160,48 @@ class Chunker:
                 start = seg.find(d.page_content)
             out.append((start, d.page_content))
         return out
+
+
+def section_headings(doc: LoadedDocument, boilerplate: list[tuple[int, int]]) -> list[Heading]:
+    """The sections of ``doc`` by start, as the chunker cuts at them: the loader's headings
+    (Markdown, HTML, Office) or heading-like lines (plain text, PDF pages), none inside
+    ``boilerplate`` (sorted, disjoint spans), and a post title after each run of site chrome.
+    Raises nothing."""
+    starts = [a for a, _ in boilerplate]
+
+    def dropped(pos: int) -> bool:
+        i = bisect.bisect_right(starts, pos) - 1
+        return i >= 0 and pos < boilerplate[i][1]
+
+    # A loader that parsed the format (Markdown, HTML) knows its headings; plain text and PDF
+    # pages are read for heading-like lines.
+    if doc.headings is not None:
+        found = [Heading(h.start, t, h.level) for h in doc.headings if (t := heading_title(h.title))]
+    else:
+        found = find_headings(doc.text, boilerplate)
+    headings = [h for h in found if not dropped(h.start)]
+    # A blog export puts site chrome between posts: a heading never carries across it, and a
+    # post whose title line is too long to look like a heading is titled by that first line.
+    known = sorted(h.start for h in headings)
+    for _, b in post_starts(doc.text, boilerplate):
+        i = bisect.bisect_left(known, b)
+        if not (i < len(known) and known[i] < b + 2):
+            title = _title_line(doc.text, b)
+            if title:
+                headings.append(Heading(b, title))
+    headings.sort(key=lambda h: h.start)
+    return headings
+
+
+def post_starts(text: str, boilerplate: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Runs of boilerplate (site chrome) separated only by blank lines, as ``(start, end)``: in
+    a blog export each ``end`` is where a post starts."""
+    return _join_blank_gaps(text, boilerplate)
+
+
+def union_spans(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans sorted, overlapping or touching ones joined (boilerplate may come from several rules)."""
+    return _union(spans)
 
 
 def _union(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -6,7 +6,24 @@ from typing import Any
 
 
 @dataclass(slots=True)
+class CitedSpan:
+    """One sentence an answer quotes from a cited passage: ``start``/``end`` are character offsets
+    in the document (as ``Citation.start``); ``section_path`` the headings of the innermost section
+    holding it, outermost first; ``section`` the same for people ("보상 함수 › 할인율")."""
+
+    start: int
+    end: int
+    section_path: list[str]
+    section: str | None
+
+
+@dataclass(slots=True)
 class Citation:
+    """One cited passage. ``section``: the section of the sentences quoted from it (by the heading
+    table, whatever the chunk; several joined by "; " when they lie in several), the passage's
+    own section when none is located; ``where``: the place named for people, "Title › section",
+    or "section — Title" for a collection of posts; ``spans``: each quoted sentence."""
+
     n: int
     doc: str
     section: str | None
@@ -15,7 +32,10 @@ class Citation:
     end: int
     quote: str
     supported: bool = True
-    title: str | None = None  # the document's title (its first real heading, else the file stem)
+    title: str | None = None  # the document's title (its author's: metadata, first heading, first line)
+    section_path: list[str] = field(default_factory=list)
+    where: str | None = None
+    spans: list[CitedSpan] = field(default_factory=list)
 
 
 @dataclass(slots=True)

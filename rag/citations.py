@@ -4,18 +4,27 @@ Support check: the share of the sentence's content concepts (Kiwi content morphe
 English sentences, with their glossary renderings as alternatives) that occur among the cited
 passage's morphemes must reach ``SUPPORT_THRESHOLD``. A sentence whose citations all fail is
 kept but flagged ``unsupported``, never passed off as fact.
+
+Sections (:func:`locate`): a citation names the section of the sentences quoted from its
+passage, found in the snapshot's heading table by the sentences' offsets, not the chunk's one
+section: a chunk may hold the end of one section and the start of the next.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from rag.answer import Citation, Sentence
+from rag.answer import Citation, CitedSpan, Sentence
 from rag.glossary import Glossary
 from rag.korean import content_tokens_batch
 from rag.query import analyze
 from rag.sentences import sentence_spans
+from rag.snapshots.sections import citation_where, section_label
 from rag.types import Passage
+
+if TYPE_CHECKING:
+    from rag.snapshots.snapshot import Snapshot
 
 SUPPORT_THRESHOLD = 0.5
 _MARK = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -28,6 +37,7 @@ class Verified:
     sentences: list[Sentence]
     citations: list[Citation]
     removed: list[int]
+    cited: dict[int, Passage] = field(default_factory=dict)  # citation number -> its passage
 
 
 def claims(text: str) -> list[str]:
@@ -82,4 +92,45 @@ def verify(text: str, passages: list[Passage], glossary: Glossary, threshold: fl
         for p in [passages[old - 1]]
     ]
     rendered = " ".join(s.text.strip() for s in sentences)
-    return Verified(rendered, sentences, sorted(citations, key=lambda c: c.n), removed)
+    cited = {new: passages[old - 1] for old, new in order.items()}
+    return Verified(rendered, sentences, sorted(citations, key=lambda c: c.n), removed, cited)
+
+
+def quoted_spans(claim: str, passage: Passage) -> list[tuple[int, int]]:
+    """``[start, end)`` in the passage's chunk text of the sentences ``claim`` quotes: those whose
+    text it contains (whitespace aside: an extractive answer quotes them verbatim), else the one
+    sharing most content morphemes with it (a model's paraphrase); [] when none shares any."""
+    text = passage.chunk.text
+    spans = [(s.start, s.end) for s in passage.sentences] or sentence_spans(text)
+    bare = " ".join(_MARK.sub("", claim).replace("…", " ").split())
+    found = [(a, b) for a, b in spans if (q := " ".join(text[a:b].split())) and q in bare]
+    if found or not spans:
+        return found
+    words = set(content_tokens_batch([bare])[0])
+    if not words:
+        return []
+    tokens = [set(s.tokens) for s in passage.sentences] if passage.sentences else \
+        [set(t) for t in content_tokens_batch([text[a:b] for a, b in spans])]
+    overlap = [len(words & t) for t in tokens]
+    best = max(range(len(spans)), key=lambda i: overlap[i])
+    return [spans[best]] if overlap[best] else []
+
+
+def locate(verified: Verified, snapshot: "Snapshot") -> None:
+    """Name each citation of ``verified`` by the sections of the sentences quoted from it (the
+    snapshot's heading table), with its document's title; fills ``title``, ``section``,
+    ``section_path``, ``spans`` and ``where`` in place."""
+    for c in verified.citations:
+        c.title = snapshot.title(c.doc)
+        passage = verified.cited.get(c.n)
+        claims = [s.text for s in verified.sentences if c.n in s.citations]
+        spans = sorted({span for claim in claims for span in quoted_spans(claim, passage)}) if passage else []
+        c.spans = []
+        for a, b in spans:
+            path = list(snapshot.section_path(c.doc, c.start + a))
+            c.spans.append(CitedSpan(c.start + a, c.start + b, path, section_label(path, c.title)))
+        if c.spans:
+            c.section_path = c.spans[0].section_path
+            labels = [s.section for s in c.spans if s.section]
+            c.section = "; ".join(dict.fromkeys(labels)) or None
+        c.where = citation_where(c.title, c.doc, c.section, snapshot.is_collection(c.doc))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Literal, Sequence
 
 from rag.answer import Answer, refusal
-from rag.citations import verify
+from rag.citations import locate, verify
 from rag.conversation import FollowUpResolver, Resolution, Turn
 from rag.generators.base import Cancellation, Generation, Generator
 from rag.generators.extractive import ExtractiveGenerator
@@ -59,8 +59,7 @@ class AnswerPipeline:
                                             "quoted from the notes instead"}
             verified = verify(generation.text, generation.passages, self.searcher.glossary)
         name = generation.answered_by or self.generator.name
-        for c in verified.citations:
-            c.title = snapshot.title(c.doc)
+        locate(verified, snapshot)  # each citation named by the section of its quoted sentences
         t2 = time.perf_counter()
         body = verified.text
         text = f"{generation.preamble}\n{body}" if generation.preamble and body else body

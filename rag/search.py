@@ -90,7 +90,8 @@ def _passage(snap: Snapshot, hit: Hit, rankings: dict[str, list[Hit]], semantic:
     chunk = snap.chunks[hit.chunk_id]
     section, spans = snap.sentences.spans(hit.chunk_id)
     vectors = snap.sentence_vectors.get(hit.chunk_id, [chunk.text[s.start:s.end] for s in spans]) if semantic else None
-    return Passage(chunk, hit.score, _ranks(hit.chunk_id, rankings), spans, section, vectors)
+    return Passage(chunk, hit.score, _ranks(hit.chunk_id, rankings), spans, section, vectors=vectors,
+                   section_starts=snap.section_starts(chunk))
 
 
 def _ranks(chunk_id: int, rankings: dict[str, list[Hit]]) -> dict[str, dict[str, float | int]]:

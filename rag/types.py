@@ -1,8 +1,9 @@
 """Shared value types of both flows; plain dataclasses so the core has no web dependency."""
 from __future__ import annotations
 
+import bisect
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,9 @@ class SentenceSpan:
 @dataclass(slots=True)
 class Passage:
     """A retrieved chunk with its fused score and each retriever's rank and score; with its
-    sentences (from the snapshot) and the morphemes of its section title when known."""
+    sentences (from the snapshot) and the morphemes of its section title when known.
+    ``section_starts``: offsets in the chunk's text where a section of the document starts
+    (the snapshot's heading table, ``Snapshot.section_starts``): a chunk may hold several."""
 
     chunk: Chunk
     score: float
@@ -41,6 +44,17 @@ class Passage:
     sentences: tuple[SentenceSpan, ...] = ()
     section_tokens: tuple[str, ...] = ()
     vectors: Any = None  # unit embeddings of ``sentences`` (numpy float32 (n, dim)), when known
+    section_starts: tuple[int, ...] = ()
+
+    def section_index(self, offset: int) -> int:
+        """Which section of the chunk holds ``offset`` (in the chunk's text): 0 for the one the
+        chunk starts in, 1 for the next, ..."""
+        return bisect.bisect_right(self.section_starts, offset)
+
+    def same_section(self, offsets: Iterable[int]) -> bool:
+        """Whether the chunk-text offsets (e.g. ``SentenceSpan.start`` of sentences to quote
+        together) all lie in one section of the document."""
+        return len({self.section_index(o) for o in offsets}) <= 1
 
     def to_dict(self) -> dict[str, Any]:
         c = self.chunk

@@ -54,6 +54,11 @@ def test_publish_puts_the_whole_snapshot_in_the_engine(published) -> None:  # no
     assert source.current_id() == files.id == milvus.id  # the alias names the snapshot CURRENT names
     assert source.snapshot_ids() == [files.id]
     assert milvus.meta == files.meta and milvus.documents == files.documents
+    # the heading table travels with the documents: a worker names quoted sentences by section too
+    assert milvus.sections == files.sections and files.sections.docs["000_6894a9c6475e8976.txt"].starts
+    c = files.chunks[3]
+    assert milvus.section_path(c.doc, c.start) == files.section_path(c.doc, c.start) != ()
+    assert milvus.is_collection("000_6894a9c6475e8976.txt") and files.is_collection("000_6894a9c6475e8976.txt")
     assert len(milvus.chunks) == len(files.chunks) and list(milvus.chunks) == list(files.chunks)
     assert milvus.chunks[7] == files.chunks[7] and milvus.chunks[-1] == files.chunks[-1]
     with pytest.raises(IndexError):

@@ -79,19 +79,33 @@ def _citations(answer: dict[str, Any], doc: str) -> list[dict[str, Any]]:
     return cites
 
 
+def _section_of(cite: dict[str, Any], phrase: str) -> str | None:
+    """The section the citation names for its quoted sentence holding ``phrase`` (an answer may
+    quote sentences of several sections of one passage: each is named by its own)."""
+    spans = [s for s in cite["spans"] if phrase in cite["quote"][s["start"] - cite["start"]:s["end"] - cite["start"]]]
+    assert spans, (phrase, cite["spans"], cite["quote"])
+    return spans[0]["section"]
+
+
 def test_docx_is_cited_with_its_heading(index: tuple[Path, Path, dict[str, Any]]) -> None:
     cites = _citations(ask(index, "오팔 활성화 함수는 음수 입력을 어떻게 처리하나요?"), "오팔.docx")
-    assert cites[0]["section"] == "오팔 활성화 함수" and cites[0]["page"] is None
+    assert _section_of(cites[0], "열 배로 줄이고") == "오팔 신경망 정리 › 오팔 활성화 함수"  # its heading path
+    assert "오팔 신경망 정리 › 오팔 활성화 함수" in cites[0]["section"].split("; ") and cites[0]["page"] is None
     assert cites[0]["title"] == "오팔 신경망" and "열 배로 줄이고" in cites[0]["quote"]
 
 
 def test_pptx_is_cited_with_its_slide_and_title(index: tuple[Path, Path, dict[str, Any]]) -> None:
     cites = _citations(ask(index, "토파즈 어텐션은 무엇인가요?"), "토파즈.pptx")
-    assert (cites[0]["section"], cites[0]["page"]) == ("토파즈 어텐션", 2)
+    assert (_section_of(cites[0], "이웃한 토큰 여덟 개"), cites[0]["page"]) == ("토파즈 어텐션", 2)
     notes = _citations(ask(index, "토파즈 어텐션은 긴 문서에서 메모리를 얼마나 아끼나요?"), "토파즈.pptx")
     assert any(c["page"] == 2 and "절반" in c["quote"] for c in notes)  # the speaker notes are found on their slide
+    for c in notes:  # each quoted sentence of the slide is named by its part: the notes, or the slide's text
+        for span in c["spans"]:
+            said = c["quote"][span["start"] - c["start"]:span["end"] - c["start"]]
+            assert span["section"] == ("토파즈 어텐션 › Speaker notes" if "강조한다" in said else "토파즈 어텐션"), said
+    assert all("Speaker notes" not in c["quote"] for c in notes)
 
 
 def test_hwpx_is_cited_with_its_outline_heading(index: tuple[Path, Path, dict[str, Any]]) -> None:
     cites = _citations(ask(index, "가넷 모멘텀은 무엇을 더하나요?"), "가넷.hwpx")
-    assert cites[0]["section"] == "가넷 모멘텀" and "절반" in cites[0]["quote"]
+    assert _section_of(cites[0], "이전 기울기의 절반") == "가넷 모멘텀" and "절반" in cites[0]["quote"]

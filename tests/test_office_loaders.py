@@ -82,8 +82,11 @@ def test_pptx_one_page_per_slide_titles_as_sections_and_notes_after_the_slide() 
     assert "Slide 3" not in doc.text  # an untitled slide is named, not given invented text
     page2 = doc.text[doc.pages[1].start:doc.pages[1].end]
     assert page2.startswith("토파즈 어텐션\n토파즈 어텐션은 이웃")
-    assert page2.endswith(f"{NOTES_LABEL} 토파즈 어텐션은 긴 문서에서 메모리를 아낀다고 강조한다.")
-    assert doc.text.count(NOTES_LABEL) == 2
+    assert page2.endswith("\n토파즈 어텐션은 긴 문서에서 메모리를 아낀다고 강조한다.")
+    assert NOTES_LABEL not in doc.text  # a label is structure: a part of the slide, never quoted text
+    notes_at = doc.text.index("토파즈 어텐션은 긴 문서")
+    assert [(h.title, h.level) for h in doc.structure if h.start == notes_at] == [(NOTES_LABEL, 2)]
+    assert len(doc.structure) == 2
     chunks = Chunker(chunk_size=80, chunk_overlap=10).split(doc, [])
     notes = [c for c in chunks if "메모리를 아낀다" in c.text]
     assert notes and {(c.page, c.section) for c in notes} == {(2, "토파즈 어텐션")}

@@ -169,8 +169,9 @@
     for (const c of list) {
       const li = el("li");
       li.append(citeButton(c.n));
-      li.append(el("span", "source-title", ` ${c.title || c.doc}`));
-      const where = [c.section, c.page == null ? null : `p. ${c.page}`].filter(Boolean).join(" · ");
+      // c.where names the place: "Title › section", or "section — Title" for a collection of posts
+      li.append(el("span", "source-title", ` ${c.where || c.title || c.doc}`));
+      const where = [c.where ? null : c.section, c.page == null ? null : `p. ${c.page}`].filter(Boolean).join(" · ");
       if (where) li.append(el("span", "source-where", ` · ${where}`));
       if (c.title && c.title !== c.doc) li.append(el("span", "source-file", ` (${c.doc})`));
       sourceList.append(li);

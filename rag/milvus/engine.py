@@ -3,7 +3,7 @@ the publisher in `ingest`).
 
     <prefix>_live                  alias -> the chunks collection of the live snapshot
     <prefix>_s<snapshot id>        chunks: id (= chunk id), dense, sparse, chunk fields, sentences
-    <prefix>_s<snapshot id>_meta   blobs: the snapshot's meta.json, documents, term statistics
+    <prefix>_s<snapshot id>_meta   blobs: the snapshot's meta.json, documents (each with its heading table), term statistics
                                    and the files of an embedder stored in the snapshot
 
 Milvus requires a vector field in every collection, so the blob collection carries a 2-d one

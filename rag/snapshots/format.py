@@ -19,7 +19,7 @@ from typing import Any
 from rag.errors import SnapshotDamaged
 from rag.types import Chunk
 
-FORMAT_VERSION = 4  # 3: sentence spans stored with their morphemes; 4: sentence vectors (float16)
+FORMAT_VERSION = 5  # 3: sentence spans stored with their morphemes; 4: the heading table; 5: sentence vectors
 CURRENT = "CURRENT"
 SNAPSHOTS = "snapshots"
 META = "meta.json"
@@ -27,7 +27,10 @@ CHUNKS_DB = "chunks.sqlite"
 
 SCHEMA = """
 CREATE TABLE documents (doc TEXT PRIMARY KEY, title TEXT, type TEXT, pages INTEGER,
-                        chunks INTEGER, hash TEXT, size INTEGER, updated TEXT);
+                        chunks INTEGER, hash TEXT, size INTEGER, updated TEXT,
+                        collection INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE headings (doc TEXT NOT NULL, start INTEGER NOT NULL, level INTEGER NOT NULL, title TEXT NOT NULL,
+                       PRIMARY KEY (doc, start, level));
 CREATE TABLE chunks (id INTEGER PRIMARY KEY, doc TEXT NOT NULL, start INTEGER NOT NULL,
                      "end" INTEGER NOT NULL, section TEXT, page INTEGER, text TEXT NOT NULL);
 CREATE INDEX chunks_doc ON chunks(doc);
@@ -74,13 +77,17 @@ def read_meta(snapshot_dir: Path) -> dict[str, Any]:
 
 
 def read_chunks(db_path: Path) -> tuple[list[Chunk], list[dict[str, Any]]]:
-    """(chunks in id order, documents) of a chunk table; raises SnapshotDamaged."""
+    """(chunks in id order, documents) of a chunk table; raises SnapshotDamaged. Each document
+    row carries its heading table as ``sections``: ``[[start, level, title], ...]`` by start
+    (``rag.snapshots.sections``), and ``collection`` (0/1: a collection of posts)."""
     if not db_path.is_file():
         raise SnapshotDamaged(f"{db_path.parent.name}: {CHUNKS_DB} is missing")
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         rows = con.execute('SELECT id, doc, start, "end", section, page, text FROM chunks ORDER BY id').fetchall()
-        docs = con.execute("SELECT doc, title, type, pages, chunks, hash, size, updated FROM documents ORDER BY doc").fetchall()
+        docs = con.execute("SELECT doc, title, type, pages, chunks, hash, size, updated, collection FROM documents "
+                           "ORDER BY doc").fetchall()
+        headings = con.execute("SELECT doc, start, level, title FROM headings ORDER BY doc, start, level").fetchall()
     except sqlite3.DatabaseError as exc:
         raise SnapshotDamaged(f"{db_path.parent.name}: {CHUNKS_DB} is corrupt ({exc})") from exc
     finally:
@@ -88,8 +95,11 @@ def read_chunks(db_path: Path) -> tuple[list[Chunk], list[dict[str, Any]]]:
     chunks = [Chunk(doc=r[1], start=r[2], end=r[3], text=r[6], section=r[4], page=r[5], id=r[0]) for r in rows]
     if any(c.id != i for i, c in enumerate(chunks)):
         raise SnapshotDamaged(f"{db_path.parent.name}: chunk ids are not contiguous")
-    keys = ("doc", "title", "type", "pages", "chunks", "hash", "size", "updated")
-    return chunks, [dict(zip(keys, d)) for d in docs]
+    keys = ("doc", "title", "type", "pages", "chunks", "hash", "size", "updated", "collection")
+    sections: dict[str, list[list[Any]]] = {}
+    for doc, start, level, title in headings:
+        sections.setdefault(doc, []).append([start, level, title])
+    return chunks, [{**dict(zip(keys, d)), "sections": sections.get(d[0], [])} for d in docs]
 
 
 def file_sizes(path: Path) -> dict[str, int]:

@@ -2,6 +2,7 @@
 their registries), the embedder that built it and its sentence table."""
 from __future__ import annotations
 
+import bisect
 import sqlite3
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,6 +19,7 @@ from rag.lexical.registry import lexical_class_for
 from rag.settings import Settings
 from rag.snapshots.format import CHUNKS_DB, read_chunks, read_meta
 from rag.snapshots.sentence_vectors import OnDemandSentenceVectors, SentenceVectorSource, StoredSentenceVectors
+from rag.snapshots.sections import SectionTable
 from rag.snapshots.sentences import SentenceTable
 from rag.snapshots.verify import check_files
 from rag.types import Chunk
@@ -39,9 +41,37 @@ class Snapshot:
     stats: dict[str, Any] = field(default_factory=dict)
     sentence_vectors: SentenceVectorSource | None = None  # None: embedded on demand (rag.snapshots.sentence_vectors)
 
+    sections: SectionTable = field(default_factory=SectionTable)
+
     def __post_init__(self) -> None:
         if self.sentence_vectors is None:
             self.sentence_vectors = OnDemandSentenceVectors(self.embedder)
+        # the heading table travels with the document rows (files and Milvus alike); it is
+        # kept here, not in ``documents``, which /documents lists as they are
+        if any("sections" in d for d in self.documents):
+            self.sections = SectionTable.from_documents(self.documents)
+            self.documents = [{k: v for k, v in d.items() if k != "sections"} for d in self.documents]
+
+    def section_path(self, doc: str, offset: int) -> tuple[str, ...]:
+        """Headings of the innermost section of ``doc`` holding character ``offset`` (an offset
+        into the document as loaded, like ``Chunk.start``), outermost first: ``("보상 함수",
+        "할인율")``; ``()`` before the first heading or for an unknown document."""
+        return self.sections.path(doc, offset)
+
+    def same_section(self, doc: str, offsets: list[int]) -> bool:
+        """Whether the offsets of ``doc`` (e.g. ``chunk.start + sentence.start`` of sentences to be
+        quoted together) all lie in one section."""
+        return self.sections.same_section(doc, offsets)
+
+    def section_starts(self, chunk: Chunk) -> tuple[int, ...]:
+        """Offsets in ``chunk.text`` where a section starts (headings after its first character)."""
+        d = self.sections.of(chunk.doc)
+        lo, hi = bisect.bisect_right(d.starts, chunk.start), bisect.bisect_left(d.starts, chunk.end)
+        return tuple(s - chunk.start for s in d.starts[lo:hi])
+
+    def is_collection(self, doc: str) -> bool:
+        """Whether ``doc`` is a collection of posts (citations then lead with the section)."""
+        return self.sections.is_collection(doc)
 
     @cached_property
     def titles(self) -> dict[str, str | None]:
