@@ -67,6 +67,7 @@ class AnalyzedQuery:
     intent: Any = None  # rag.intent.Intent, computed on first read
     readings: dict[Any, Any] = field(default_factory=dict)  # rag.reader.Reading by passages read
     vector: Any = None  # the query embedding (numpy float32 (dim,)), set by the dense retriever
+    semantic: bool = False  # embedded by the reader's own embedder: its similarities are features (rag.reading)
 
 
 def _meaningful(token: str, tag: str) -> bool:

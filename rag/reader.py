@@ -457,7 +457,7 @@ def read(query: AnalyzedQuery, passages: Sequence[Passage], model: ReaderModel |
     query.intent = intent
     weights = query.weights or {c.surface: c.salience for c in query.concepts}
     cands = candidates(passages)
-    sims = sentence_similarities(query.vector, passages)
+    sims = sentence_similarities(query.vector if query.semantic else None, passages)
     parts = [read_part(part, cands, weights, passages, sims, query, model) for part in intent.parts]
     # A question of several parts is answered when its parts are on average: one part the
     # notes do not cover does not silence the others.

@@ -52,7 +52,7 @@ class Searcher:
             fused = self.reranker.rerank(query.text, fused[: self.settings.candidates], snap)
         elif name == RetrieverName.HYBRID and self.settings.proximity_weight > 0:  # on the RRF scale only
             fused = self._proximity(query, fused, snap)
-        semantic = semantic_embedder(snap.embedder)
+        semantic = query.semantic = semantic_embedder(snap.embedder)
         passages = [_passage(snap, h, rankings, semantic) for h in fused[:k]]
         if semantic:
             query_vector(query, snap)  # the reader's semantic features need it whatever the retriever
@@ -69,7 +69,7 @@ class Searcher:
         t3 = time.perf_counter()
         timings = {**timings, "gate": _ms(t2, t3)}
         timings["total"] = round(sum(timings.values()), 3)
-        refused = self.gate.refuses(evidence, semantic=query.vector is not None) or not passages
+        refused = self.gate.refuses(evidence, semantic=query.semantic) or not passages
         return SearchResult(passages, refused, evidence, timings, query.lang, query)
 
     def _proximity(self, query: AnalyzedQuery, hits: list[Hit], snap: Snapshot) -> list[Hit]:

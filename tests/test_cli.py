@@ -40,7 +40,8 @@ def test_ingest_search_ask_json(tmp_path: Path, notes_copy: Path) -> None:
     answer = json.loads(asked.stdout)
     assert set(answer) >= {"answer", "refused", "generator", "citations", "sentences", "timings_ms"}
     assert answer["generator"] == "extractive" and answer["citations"]
-    assert set(answer["citations"][0]) == {"n", "doc", "title", "section", "page", "start", "end", "quote", "supported"}
+    assert set(answer["citations"][0]) == {"n", "doc", "title", "section", "section_path", "where", "spans", "page",
+                                           "start", "end", "quote", "supported"}
     assert {"retrieval", "generation", "total"} <= set(answer["timings_ms"])
 
     streamed = rag("ask", "GAN에서 판별자는 무슨 일을 해?", "--stream", index=index, notes=notes_copy)
@@ -75,7 +76,8 @@ def test_plain_output_is_quiet_and_readable(tmp_path: Path, notes_copy: Path) ->
     asked = rag("ask", "YOLO는 객체 탐지를 몇 단계로 처리하는 알고리즘이야?", index=index, notes=notes_copy)
     assert asked.returncode == 0 and asked.stderr == "", asked.stderr
     cite = next(line for line in asked.stdout.splitlines() if line.startswith("[1] "))
-    assert cite.startswith("[1] Object Detection (객체 탐지)") and "(000_6894a9c6475e8976.txt)" in cite
+    # a collection of posts: the section path first, the document's title second
+    assert cite.startswith("[1] ") and " — Object Detection (객체 탐지)" in cite and "(000_6894a9c6475e8976.txt)" in cite
     assert not re.search(r"\[\d+:\d+\]", cite)  # no raw [start:end] offsets
     verbose = rag("--verbose", "ask", "YOLO는 객체 탐지를 몇 단계로 처리하는 알고리즘이야?", index=index, notes=notes_copy)
     assert verbose.returncode == 0 and "ms)" in verbose.stderr and "DEBUG bm25s" not in verbose.stderr

@@ -146,7 +146,7 @@ def test_utf16_with_bom(ask) -> None:  # noqa: ANN001
 def test_html_sentence_whole_heading_as_section_hidden_text_never_served(ask) -> None:  # noqa: ANN001
     cites = _cited(ask("미라지 어텐션은 무엇인가요?"), "미라지.html")
     assert any("미라지 어텐션은 희소 패턴으로 계산량을 줄이는 어텐션이다." in c.quote for c in cites)
-    assert {c.section for c in cites} == {"미라지 어텐션"}
+    assert {c.section for c in cites} == {"어텐션 변형들 › 미라지 어텐션"}  # the h3's path under its h2
     answer = ask("미라지 어텐션은 언제 누가 만들었나요?")
     assert "2030" not in answer.answer and "Zorg" not in answer.answer and "조르그" not in answer.answer
     assert all("2030" not in c.quote for c in answer.citations)

@@ -231,7 +231,11 @@ def test_count_written_in_words_is_answered(pipeline) -> None:  # noqa: ANN001
     assert "두 가지" in answer.answer
 
 
-def test_attribute_of_a_covered_thing_is_refused(pipeline) -> None:  # noqa: ANN001
-    # The notes describe Cycle GAN, and never say what hardware it needs.
-    answer = pipeline.run("Cycle GAN 학습에는 GPU가 몇 장 필요해?")
-    assert answer.refused, answer.answer
+def test_attribute_of_a_covered_thing_is_less_likely_answered(pipeline) -> None:  # noqa: ANN001
+    # The notes describe Cycle GAN, and never say what hardware it needs: the rule signal (no
+    # number bound to "GPU") is a feature of the learned verdict, not a gate, so the verdict is
+    # compared with a stated attribute's (absolute refusals: tests/integration/test_learned_reader.py).
+    unstated = pipeline.run("Cycle GAN 학습에는 GPU가 몇 장 필요해?")
+    stated = pipeline.run("Cycle GAN은 생성기 네트워크를 몇 개 학습해?")
+    assert not stated.refused and "두 개의 생성기" in stated.answer
+    assert unstated.debug["evidence"] < stated.debug["evidence"]

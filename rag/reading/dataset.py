@@ -103,7 +103,7 @@ def ask(searcher: "Searcher", snap: "Snapshot", question: Question, variant: Var
                 query.absent.add(c.surface)
     intent = intent_of(query)
     cands = candidates(passages)
-    sims = sentence_similarities(query.vector, passages)
+    sims = sentence_similarities(query.vector if query.semantic else None, passages)
     weights = query.weights
     answerable = variant == Variant.OWN and question.answerable
     for n, part in enumerate(intent.parts):

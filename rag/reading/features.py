@@ -19,8 +19,8 @@ Missing values (no stored sentence vectors) are NaN; the ranker (LightGBM) handl
 Verdict features (``VERDICT_FEATURES``) summarise a part's candidates after ranking: the best and
 second-best ranker logits, the best cosine, the best rule answerability, the best bigram share,
 the passage cosine of the first passage, the share of the question's concept weight that the
-whole corpus never states and the share the retrieved passages state anywhere, the number of
-concepts, and the language.
+whole corpus never states and the share the retrieved passages state anywhere, whether a count
+or date question's best sentence states no number, the number of concepts, and the language.
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ SENTENCE_FEATURES = [
     *(f"kind_{k.value}" for k in KINDS), "lang_en",
 ]
 VERDICT_FEATURES = ["top_logit", "second_logit", "max_sim", "max_evidence", "max_bigram", "top_passage_sim",
-                    "has_sim", "absent_share", "retrieved_coverage", "log_concepts", "lang_en"]
+                    "has_sim", "absent_share", "retrieved_coverage", "number_missing", "log_concepts", "lang_en"]
 # The semantic columns: NaN when the snapshot's embedder is not the one the reader was trained
 # with (rag.reading.model.SEMANTIC_EMBEDDERS), so the ranker falls back on the other features.
 SEMANTIC_FEATURES = ["sim", "sim_gap", "sim_rank", "ctx_sim", "passage_sim"]
@@ -126,9 +126,12 @@ def verdict_row(logits: np.ndarray, matrix: np.ndarray, absent_share: float, n_c
     """One part's verdict features (len(VERDICT_FEATURES),) from its ranked candidates."""
     col = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
     if len(logits) == 0:
-        return np.array([-10.0, -10.0, 0.0, 0.0, 0.0, 0.0, 0.0, absent_share, retrieved, math.log1p(n_concepts),
+        return np.array([-10.0, -10.0, 0.0, 0.0, 0.0, 0.0, 0.0, absent_share, retrieved, 0.0, math.log1p(n_concepts),
                          1.0 if lang == "en" else 0.0], dtype=np.float32)
     ordered = np.sort(logits)[::-1]
+    best = int(np.argmax(logits))
+    asks_number = matrix[best, col["kind_count"]] + matrix[best, col["kind_date"]] > 0
+    number_missing = float(asks_number and matrix[best, col["has_number"]] < 0.5)
     sims = matrix[:, col["sim"]]
     first = matrix[:, col["passage_recip"]] == matrix[:, col["passage_recip"]].max()
     top_passage = matrix[first, col["passage_sim"]]
@@ -137,7 +140,7 @@ def verdict_row(logits: np.ndarray, matrix: np.ndarray, absent_share: float, n_c
         float(np.nanmax(sims)) if not np.all(np.isnan(sims)) else 0.0,
         float(matrix[:, col["evidence"]].max()), float(matrix[:, col["bigram"]].max()),
         float(np.nanmax(top_passage)) if len(top_passage) and not np.all(np.isnan(top_passage)) else 0.0,
-        0.0 if np.all(np.isnan(sims)) else 1.0, absent_share, retrieved, math.log1p(n_concepts), 1.0 if lang == "en" else 0.0,
+        0.0 if np.all(np.isnan(sims)) else 1.0, absent_share, retrieved, number_missing, math.log1p(n_concepts), 1.0 if lang == "en" else 0.0,
     ], dtype=np.float32)
 
 

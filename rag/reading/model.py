@@ -3,7 +3,8 @@
 - The sentence ranker: a LightGBM binary classifier over ``SENTENCE_FEATURES`` (rag.reading.features),
   stored as LightGBM's own text model; its logit orders a part's candidate sentences and its
   probability decides whether a further sentence is quoted.
-- The verdict: a logistic regression over ``VERDICT_FEATURES`` (standardised), whose probability
+- The verdict: a logistic regression over ``VERDICT_FEATURES`` (standardised), one for questions
+  read with the semantic features and one for those read without them, whose probability
   is the calibrated chance that the notes answer the part; a question is refused when the mean
   over its parts is below ``Settings.refusal_threshold`` (chosen by ``rag calibrate``).
 Both are trained by ``python -m rag.reading.train`` (see rag/data/reader_model.md, the model card).
@@ -21,7 +22,8 @@ from rag.errors import RagError
 from rag.reading.features import SENTENCE_FEATURES, VERDICT_FEATURES
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "reader_model.json"
-FORMAT = 1
+FORMAT = 2  # 2: one verdict per mode (with and without the semantic features)
+HAS_SIM = VERDICT_FEATURES.index("has_sim")
 DEFAULT_THRESHOLD = 0.5  # until `rag calibrate --record` chooses one
 
 
@@ -35,11 +37,9 @@ class ReaderModel:
             raise RagError("the reader model was trained on other features: retrain it (python -m rag.reading.train)")
         self.spec = spec
         self.ranker = lightgbm.Booster(model_str=spec["ranker"])
-        verdict = spec["verdict"]
-        self.coef = np.asarray(verdict["coef"], dtype=np.float64)
-        self.intercept = float(verdict["intercept"])
-        self.mean = np.asarray(verdict["mean"], dtype=np.float64)
-        self.scale = np.asarray(verdict["scale"], dtype=np.float64)
+        self.verdict = {mode: (np.asarray(m["coef"], dtype=np.float64), float(m["intercept"]),
+                               np.asarray(m["mean"], dtype=np.float64), np.asarray(m["scale"], dtype=np.float64))
+                        for mode, m in spec["verdict"].items()}  # "semantic" and "lexical"
         # recorded by `rag calibrate --record`, one per mode (with and without the semantic features)
         self.thresholds = {True: float(spec.get("threshold", DEFAULT_THRESHOLD)),
                            False: float(spec.get("threshold_lexical", spec.get("threshold", DEFAULT_THRESHOLD)))}
@@ -66,8 +66,10 @@ class ReaderModel:
 
     def answerable(self, row: np.ndarray) -> float:
         """Probability in [0, 1] that the notes answer the part whose verdict features are ``row``."""
-        z = (np.nan_to_num(np.asarray(row, dtype=np.float64)) - self.mean) / self.scale
-        return float(1.0 / (1.0 + np.exp(-(z @ self.coef + self.intercept))))
+        row = np.nan_to_num(np.asarray(row, dtype=np.float64))
+        coef, intercept, mean, scale = self.verdict["semantic" if row[HAS_SIM] > 0.5 else "lexical"]
+        z = (row - mean) / scale
+        return float(1.0 / (1.0 + np.exp(-(z @ coef + intercept))))
 
 
 SEMANTIC_MODEL = "multilingual-e5-small"  # the embedder the reader's semantic features were trained with

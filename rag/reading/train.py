@@ -62,7 +62,10 @@ def _verdict_rows(t: dict[str, np.ndarray], x: np.ndarray, logits: np.ndarray) -
     return np.stack(rows) if rows else np.zeros((0, len(VERDICT_FEATURES)), np.float32)
 
 
-def _fit_verdict(v: np.ndarray, y: np.ndarray, weight: np.ndarray) -> dict[str, Any]:
+HAS_SIM = VERDICT_FEATURES.index("has_sim")
+
+
+def _fit_logistic(v: np.ndarray, y: np.ndarray, weight: np.ndarray) -> dict[str, Any]:
     from sklearn.linear_model import LogisticRegression
 
     v = np.nan_to_num(v.astype(np.float64))
@@ -73,9 +76,26 @@ def _fit_verdict(v: np.ndarray, y: np.ndarray, weight: np.ndarray) -> dict[str, 
             "scale": scale.tolist()}
 
 
+def _fit_verdict(v: np.ndarray, y: np.ndarray, weight: np.ndarray) -> dict[str, Any]:
+    """One logistic regression per mode: with the semantic features and without them (their
+    features are distributed too differently for one linear model)."""
+    semantic = v[:, HAS_SIM] > 0.5
+    out = {}
+    for mode, rows in (("semantic", semantic), ("lexical", ~semantic)):
+        if len(np.unique(y[rows])) < 2:  # a table without this mode's examples: one model for both
+            rows = np.ones(len(v), dtype=bool)
+        out[mode] = _fit_logistic(v[rows], y[rows], weight[rows])
+    return out
+
+
 def _verdict_probability(spec: dict[str, Any], v: np.ndarray) -> np.ndarray:
-    z = (np.nan_to_num(v.astype(np.float64)) - np.array(spec["mean"])) / np.array(spec["scale"])
-    return 1.0 / (1.0 + np.exp(-(z @ np.array(spec["coef"]) + spec["intercept"])))
+    out = np.zeros(len(v))
+    semantic = v[:, HAS_SIM] > 0.5
+    for mode, rows in (("semantic", semantic), ("lexical", ~semantic)):
+        m = spec[mode]
+        z = (np.nan_to_num(v[rows].astype(np.float64)) - np.array(m["mean"])) / np.array(m["scale"])
+        out[rows] = 1.0 / (1.0 + np.exp(-(z @ np.array(m["coef"]) + m["intercept"])))
+    return out
 
 
 def _oof_logits(t: dict[str, np.ndarray], x: np.ndarray, folds: np.ndarray, mask: np.ndarray, seed: int) -> np.ndarray:

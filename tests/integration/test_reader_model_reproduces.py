@@ -25,6 +25,7 @@ def test_committed_model_is_refitted_from_the_committed_table() -> None:
     x = dequantise(table["features"], table["low"], table["high"])[::7]
     ours, theirs = ReaderModel(committed), ReaderModel(refit)
     assert np.allclose(ours.sentence_logits(x), theirs.sentence_logits(x), atol=1e-6)
-    assert np.allclose(committed["verdict"]["coef"], refit["verdict"]["coef"], atol=1e-6)
-    assert abs(committed["verdict"]["intercept"] - refit["verdict"]["intercept"]) < 1e-6
+    for mode in ("semantic", "lexical"):
+        assert np.allclose(committed["verdict"][mode]["coef"], refit["verdict"][mode]["coef"], atol=1e-6)
+        assert abs(committed["verdict"][mode]["intercept"] - refit["verdict"][mode]["intercept"]) < 1e-6
     assert committed["validation"] == json.loads(json.dumps(refit["validation"]))
