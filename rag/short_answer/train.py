@@ -87,7 +87,7 @@ def fit(items: list[Item], seed: int = SEED) -> dict:
         nodes = pred.nodes
         leaf = nodes["is_leaf"].astype(bool)
         trees.append({"feature": nodes["feature_idx"].tolist(),
-                      "threshold": [round(float(v), 6) for v in nodes["num_threshold"]],
+                      "threshold": nodes["num_threshold"].tolist(),  # unrounded: a threshold may be a data value
                       "left": np.where(leaf, 0, nodes["left"]).tolist(), "right": np.where(leaf, 0, nodes["right"]).tolist(),
                       "value": [round(float(v), 6) for v in nodes["value"]]})
     params = {"features": list(FEATURE_NAMES), "baseline": round(float(clf._baseline_prediction.ravel()[0]), 8),
