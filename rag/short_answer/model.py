@@ -119,6 +119,19 @@ class SpanModel:
         return Span(sentence[c.start:c.end], c.start, c.end, p)
 
 
+def first_short_answer(question: str, sentences: list[str],
+                       model: SpanModel | None = None) -> tuple[int, Span] | None:
+    """(index, span) of the first of ``sentences`` (the reader's order, best first) with a short
+    answer to ``question``, or None. The first, not the most probable: probabilities are shares
+    within one sentence, so they do not compare across sentences."""
+    model = model or default_model()
+    for i, sentence in enumerate(sentences):
+        span = model.short_answer(question, sentence)
+        if span is not None:
+            return i, span
+    return None
+
+
 @lru_cache(maxsize=1)
 def default_model() -> SpanModel:
     """The committed model, loaded once per process."""

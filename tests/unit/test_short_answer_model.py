@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rag.sentences import split
-from rag.short_answer import SpanModel, short_answer
+from rag.short_answer import SpanModel, first_short_answer, short_answer
 from rag.short_answer.features import NOT_FACTOID, AnswerType, answer_type
 from rag.short_answer.korquad import Example, fold
 from rag.short_answer.model import DEFAULT_MODEL
@@ -130,3 +130,12 @@ def test_the_committed_model_gives_no_span_to_definitions_and_explanations() -> 
     assert short_answer("BERT란 무엇인가?", sentence) is None
     assert short_answer("BERT는 왜 사전 학습을 해?", sentence) is None
     assert answer_type("BERT란 무엇인가?") in NOT_FACTOID
+
+
+def test_the_first_sentence_with_a_short_answer_is_taken() -> None:
+    other = note_sentence("네 가지 크기를 제공")
+    count = note_sentence("동시에 두 개의 모델을 훈련")
+    found = first_short_answer("GAN은 동시에 몇 개의 모델을 훈련해?", [count, other])
+    assert found is not None and found[0] == 0 and found[1].text == "두 개"
+    assert first_short_answer("GAN이란 무엇인가?", [count, other]) is None
+    assert first_short_answer("GAN은 동시에 몇 개의 모델을 훈련해?", []) is None
