@@ -25,7 +25,7 @@ MAX_TOKENS = 8  # longest noun-phrase candidate, in morphemes (KorQuAD dev: few 
 MAX_CHARS = 40  # longest candidate of any source, in characters
 
 # Morphemes that make up noun phrases, and those that may sit inside one but not at its edges.
-HEAD_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "SN", "SL", "SH", "XR", "NP"})
+HEAD_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "SN", "SL", "SH", "XR"})  # no pronouns ("그", "이것")
 INNER_TAGS = frozenset({"XSN", "XPN", "SO", "SSO", "SSC", "SW", "JKG", "JC"})
 END_TAGS = HEAD_TAGS | {"XSN", "SSC", "SW"}
 START_TAGS = (HEAD_TAGS - {"NNB"}) | {"XPN", "SSO", "MM"}
@@ -37,6 +37,7 @@ _QUOTED = re.compile(r"'([^']{1,38})'|\"([^\"]{1,38})\"|‘([^’]{1,38})’|“
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[ \-.&][A-Za-z0-9]+)*")
 _DATE_UNIT = re.compile(r"\d+\s?(?:년|월|일|세기|시|분|초)|(?:19|20)\d\d|(?:오전|오후|새벽|저녁)")
 _QUANTITY_JOIN = re.compile(r"^[\s~\-–,]{0,2}$")  # what may separate the parts of one date or range
+_EDGE = ",.;:·'\"‘’“”"  # stripped from a candidate's edges (a quoted term's inside is its own candidate)
 _PAIRS = {"(": ")", "[": "]", "{": "}", "《": "》", "〈": "〉", "「": "」", "『": "』", "<": ">"}
 
 
@@ -72,9 +73,9 @@ def _balanced(text: str) -> bool:
 
 
 def _trim(sentence: str, a: int, b: int) -> tuple[int, int]:
-    while a < b and (sentence[a].isspace() or sentence[a] in ",.;:·"):
+    while a < b and (sentence[a].isspace() or sentence[a] in _EDGE):
         a += 1
-    while b > a and (sentence[b - 1].isspace() or sentence[b - 1] in ",.;:·"):
+    while b > a and (sentence[b - 1].isspace() or sentence[b - 1] in _EDGE):
         b -= 1
     return a, b
 

@@ -12,7 +12,8 @@ candidate of a sentence into a fixed-length vector whose names are ``FEATURE_NAM
   and how many distinct question words lie within 3 / 8 morphemes of it;
 - the particle after the span (one-hot) and whether it is the one after the question word
   ("어디에서" and "...에서"), whether the span ends with or holds the question's head noun
-  ("어느 정당" and "신한국당"), how it was cut (whole noun run, inner 의/와, brackets, quotes).
+  ("어느 정당" and "신한국당"), how it was cut (whole noun run, inner 의/와, brackets, quotes),
+  and the share of its character bigrams found in the question.
 """
 from __future__ import annotations
 
@@ -125,6 +126,7 @@ class QuestionInfo:
     words: frozenset[str]  # content morphemes, Latin lower-cased
     head: str  # the noun the question asks about ("정당" of "어느 정당의"), "" if none
     particle: str  # particle class after the question word (or the head noun), "other" if none
+    bigrams: frozenset[str] = frozenset()  # character bigrams of the question, spaces removed
 
     @classmethod
     def of(cls, question: str) -> "QuestionInfo":
@@ -145,7 +147,12 @@ class QuestionInfo:
                 head = toks[before[-1]].form
                 if wh is None:
                     particle = "other"
-        return cls(answer_type(question), words, head.lower(), particle)
+        return cls(answer_type(question), words, head.lower(), particle, _bigrams(question))
+
+
+def _bigrams(text: str) -> frozenset[str]:
+    flat = "".join(text.lower().split())
+    return frozenset(flat[i:i + 2] for i in range(len(flat) - 1))
 
 
 def _span_type(text: str, cand: Candidate, toks, first: int, last: int) -> SpanType:  # noqa: ANN001
@@ -168,7 +175,7 @@ FEATURE_NAMES: tuple[str, ...] = tuple(
     + ["log_chars", "tokens", "words", "position", "repeat_share", "repeat_any", "repeat_all",
        "log_dist_chars", "log_dist_tokens", "no_question_word", "near3", "near8", "particle_match",
        "head_end", "head_inside", "head_after", "whole_run", "inner_link", "brackets", "quoted", "proper_share",
-       "digits", "latin", "question_left", "question_right"])
+       "digits", "latin", "question_left", "question_right", "char_repeat"])
 _INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 
@@ -233,4 +240,8 @@ def featurize(q: QuestionInfo, sentence: str, cands: list[Candidate]) -> np.ndar
         row[_INDEX["proper_share"]] = sum(toks[k].tag == "NNP" for k in range(first, last)) / max(last - first, 1)
         row[_INDEX["digits"]] = float(any(ch.isdigit() for ch in text))
         row[_INDEX["latin"]] = float(bool(re.search(r"[A-Za-z]", text)))
+        # Share of the span's character bigrams (spaces removed) found in the question: catches
+        # repeats Kiwi splits differently ("트레이드마크" / "트레이드 마크").
+        grams = _bigrams(text)
+        row[_INDEX["char_repeat"]] = len(grams & q.bigrams) / len(grams) if grams else 0.0
     return out
