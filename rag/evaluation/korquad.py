@@ -12,6 +12,7 @@ article, odd ones included, becomes a note, so an open-domain run searches all o
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -104,8 +105,9 @@ def score(pipeline: "AnswerPipeline", questions: list[KorQuadItem], k: int = 5, 
     snap = pipeline.searcher.snapshot()
     for item in tqdm(questions, desc="korquad", unit="q", leave=False, disable=None if progress is None else not progress):
         answers = [_squash(a) for a in item.answers]
+        t0 = time.perf_counter()
         result = pipeline.searcher.run(item.question, k=k, snapshot=snap)
-        answer = pipeline.answer(result, snap)
+        answer = pipeline.answer(result, snap, t0)
         top = result.passages[:k]
         hits.append(any(p.chunk.doc == item.doc and any(a in _squash(p.chunk.text) for a in answers) for p in top))
         body = "" if answer.refused else _squash(" ".join(s.text for s in answer.sentences) or answer.answer)
