@@ -4,11 +4,12 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from rag.gate import EvidenceGate, expand_across_scripts, window_coverage
+from rag.gate import EvidenceGate, expand_across_scripts
 from rag.glossary import Glossary, load_glossary
 from rag.query import AnalyzedQuery, analyze
 from rag.reading.model import semantic_embedder
-from rag.reranker import Reranker
+from rag.rerankers.base import Reranker
+from rag.rerankers.registry import proximity
 from rag.retrievers import BM25Retriever, DenseRetriever, Hit, HybridRetriever, Retriever, query_vector, rrf_fuse
 from rag.settings import RetrieverName, Settings
 from rag.snapshots.snapshot import Snapshot
@@ -22,7 +23,8 @@ class Searcher:
         self.snapshot = snapshot
         self.glossary = glossary or load_glossary()
         self.gate = EvidenceGate(settings.refusal_threshold)
-        self.reranker = reranker
+        self.reranker = reranker  # a configured cross-encoder, else None
+        self.proximity = proximity(settings)  # for hybrid retrieval without one
         self.hybrid = HybridRetriever(settings.candidates, settings.rrf_k, settings.dense_weight, settings.bm25_weight)
         self.single: dict[RetrieverName, Retriever] = {r.name: r for r in (DenseRetriever(), BM25Retriever())}
 
@@ -48,10 +50,9 @@ class Searcher:
             fused = rankings[name]
         if exclude:
             fused = [h for h in fused if snap.chunks[h.chunk_id].doc not in exclude]
-        if self.reranker is not None:
-            fused = self.reranker.rerank(query.text, fused[: self.settings.candidates], snap)
-        elif name == RetrieverName.HYBRID and self.settings.proximity_weight > 0:  # on the RRF scale only
-            fused = self._proximity(query, fused, snap)
+        reranker = self.reranker or (self.proximity if name == RetrieverName.HYBRID else None)
+        if reranker is not None:
+            fused = reranker.rerank(query, fused, snap)
         semantic = query.semantic = semantic_embedder(snap.embedder)
         passages = [_passage(snap, h, rankings, semantic) for h in fused[:k]]
         if semantic:
@@ -71,14 +72,6 @@ class Searcher:
         timings["total"] = round(sum(timings.values()), 3)
         refused = self.gate.refuses(evidence, semantic=query.semantic) or not passages
         return SearchResult(passages, refused, evidence, timings, query.lang, query)
-
-    def _proximity(self, query: AnalyzedQuery, hits: list[Hit], snap: Snapshot) -> list[Hit]:
-        """Re-rank the head of the list by where the question's terms meet (see rag.gate)."""
-        depth = self.settings.rerank_depth
-        w = self.settings.proximity_weight
-        head = [Hit(h.chunk_id, h.score + w * window_coverage(query, snap.lexical, snap.sentences.get(h.chunk_id)))
-                for h in hits[:depth]]
-        return sorted(head, key=lambda h: (-h.score, h.chunk_id)) + hits[depth:]
 
     def analyze(self, question: str) -> AnalyzedQuery:
         return analyze(question, self.glossary)

@@ -13,7 +13,8 @@ from rag.generators.base import Generator
 from rag.generators.registry import load_generator
 from rag.live import LiveSnapshot
 from rag.pipeline import AnswerPipeline
-from rag.reranker import Reranker, load_reranker
+from rag.rerankers.base import Reranker
+from rag.rerankers.registry import load_cross_encoder
 from rag.search import Searcher
 from rag.settings import Settings
 
@@ -30,7 +31,7 @@ class Wiring:
 
     @cached_property
     def reranker(self) -> Reranker | None:
-        return load_reranker(self.settings.reranker_model)
+        return load_cross_encoder(self.settings)
 
     @cached_property
     def searcher(self) -> Searcher:
