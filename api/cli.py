@@ -367,6 +367,7 @@ def train_reader(
     """Build the reader's training table (KorQuAD's even articles, and a QA set's tuning split) and fit the reader."""
     import random
 
+    import numpy as np
     from tqdm import tqdm
 
     from rag.evaluation import korquad
@@ -405,6 +406,8 @@ def train_reader(
                                      variants=(dataset.Variant.OWN, dataset.Variant.WITHOUT_OWN))
             parts.append(dataset.to_arrays(examples))
         arrays = dataset.concat(parts) if len(parts) > 1 else parts[0]
+        if qa is not None:
+            arrays["qa_file"] = np.array([qa.name])  # `rag calibrate` then chooses on its held-out split
         train.save_table(table, arrays)
         spec = train.fit(train.load_table(table), seed)
         train.write_model(spec, out)
@@ -434,13 +437,16 @@ def calibrate(
     """Choose the refusal threshold on a QA set (tuning split; held-out split reported)."""
     from rag.evaluation.calibrate import calibrate as run_calibration
     from rag.evaluation.testset import TestsetError, load_testset
-    from rag.reading.model import semantic_embedder
+    from rag.reading.model import default_model, semantic_embedder
 
     settings = _settings()
     try:
         items = load_testset(qa_file)
         searcher = _wiring(settings).searcher
-        report = run_calibration(items, searcher, max_answerable_refused)
+        # the reader learned from this set's tuning split: choose on the held-out split instead
+        trained_on = default_model().spec.get("trained_on_qa")
+        report = run_calibration(items, searcher, max_answerable_refused,
+                                 choose_on="held" if trained_on == qa_file.name else "tune")
         semantic = semantic_embedder(searcher.snapshot().embedder)
     except TestsetError as exc:
         _fail(str(exc))

@@ -33,18 +33,21 @@ def _rates(rows: Sequence[tuple[float, bool]], threshold: float) -> dict[str, fl
 
 
 def calibrate(items: Sequence[QAItem], searcher: Searcher, max_answerable_refused: float = 0.05,
-              thresholds: Sequence[float] | None = None) -> dict[str, Any]:
+              thresholds: Sequence[float] | None = None, choose_on: str = "tune") -> dict[str, Any]:
+    """``choose_on``: the split whose answerable items bound the refusals ("held" when the reader
+    was trained on the tuning split: a threshold chosen on its own training items would be
+    optimistic)."""
     grid = [round(float(t), 3) for t in (thresholds if thresholds is not None else np.arange(0.0, 1.0, 0.01))]
     rows: dict[str, list[tuple[float, bool]]] = {"tune": [], "held": []}
     for item in items:
         evidence = searcher.run(item.question).evidence
         rows[split_of(item.id)].append((evidence, item.type != "unanswerable"))
     sweep = [{"threshold": t, "tune": _rates(rows["tune"], t), "held": _rates(rows["held"], t)} for t in grid]
-    allowed = [s for s in sweep if (s["tune"]["answerable_refused"] or 0.0) <= max_answerable_refused]
+    allowed = [s for s in sweep if (s[choose_on]["answerable_refused"] or 0.0) <= max_answerable_refused]
     best = max(allowed, key=lambda s: s["threshold"]) if allowed else sweep[0]
     return {
         "threshold": best["threshold"],
-        "max_answerable_refused": max_answerable_refused,
+        "max_answerable_refused": max_answerable_refused, "chosen_on": choose_on,
         "tune": {"n": len(rows["tune"]), **best["tune"]},
         "held": {"n": len(rows["held"]), **best["held"]},
         "sweep": sweep,

@@ -163,6 +163,7 @@ def with_masked_copies(t: dict[str, np.ndarray], x: np.ndarray) -> tuple[dict[st
 
 def fit(t: dict[str, np.ndarray], seed: int = 0) -> dict[str, Any]:
     """The model file's content (see rag.reading.model) fitted on table ``t``."""
+    qa_file = t.get("qa_file", np.array([]))  # the QA set whose tuning split is in the table
     if "weight" not in t:
         t = {**t, "weight": np.ones(len(t["answerable"]), np.float32)}
     n_original, source = len(t["answerable"]), {"rows": int(len(t["labels"])), "groups": int(len(t["answerable"])),
@@ -196,6 +197,7 @@ def fit(t: dict[str, np.ndarray], seed: int = 0) -> dict[str, Any]:
         "ranker_params": {**RANKER_PARAMS, "rounds": ROUNDS}, "verdict_c": VERDICT_C,
         "table": source,
         "validation": validation, "trained": date.today().isoformat(),
+        **({"trained_on_qa": str(qa_file[0])} if len(qa_file) else {}),
     }
 
 
