@@ -170,7 +170,7 @@ def test_an_unreachable_server_and_a_busy_lite_file_are_clear_errors(tmp_path, m
 
 
 def test_milvus_indexes_meet_the_search_contract(milvus_server) -> None:  # noqa: ANN001
-    """The query half of the dense and lexical contracts (tests/test_contract_indexes.py) over
+    """The query half of the dense and lexical contracts (tests/contract/test_contract_indexes.py) over
     the Milvus implementations, beside the registered ones they stand in for: the engine's
     collections are built by the publisher, not by ``build``/``save``/``load``."""
     from ingest.milvus_publisher import bm25_weights, chunk_schema
