@@ -177,7 +177,7 @@ def test_milvus_indexes_meet_the_search_contract(milvus_server) -> None:  # noqa
     from rag.dense.faiss_index import FaissIndex
     from rag.lexical.bm25 import BM25Index
     from rag.milvus.indexes import MilvusDenseIndex, MilvusLexicalIndex, RowCache
-    from tests.test_contract_indexes import DIM, N, TOKENS, unit_vectors
+    from tests.contract.test_contract_indexes import DIM, N, TOKENS, unit_vectors
 
     settings = Settings(milvus_uri=milvus_server.uri, _env_file=None)  # type: ignore[call-arg]
     client = engine.connect(settings)
