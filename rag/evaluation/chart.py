@@ -24,8 +24,9 @@ FEWER = "fewer is better (ok: more)"
 
 ANSWER_KEYS = (("answer", "keyword_recall", "keyword recall"), ("answer", "char_f1", "char F1"),
                ("citations", "precision", "citation precision"), ("citations", "coverage", "citation coverage"))
-REFUSAL_KEYS = (("answerable_refused", "answerable refused ↓"), ("unanswerable_refused", "unanswerable refused ↑"))
-REFUSAL_BETTER = "answerable refused: ↓ lower is better; unanswerable refused: ↑ higher is better"
+REFUSAL_KEYS = (("answerable_refused", "answerable refused (↓ better)"),
+                ("unanswerable_refused", "unanswerable refused (↑ better)"))
+REFUSAL_BETTER = "better: see the legend"
 
 
 def _get(group: dict[str, Any], section: str, key: str) -> float | None:

@@ -172,8 +172,8 @@ def test_chart_panels_show_the_answer_side() -> None:
                                               report["citations"]["precision"], report["citations"]["coverage"]]
     refusals = panels["Refusal rates by type and language"]
     assert "lang=ko" in refusals["categories"] and "type=unanswerable" in refusals["categories"]
-    assert [s["name"] for s in refusals["series"]] == ["answerable refused ↓", "unanswerable refused ↑"]
-    assert refusals["better"] == "answerable refused: ↓ lower is better; unanswerable refused: ↑ higher is better"
+    assert [s["name"] for s in refusals["series"]] == ["answerable refused (↓ better)", "unanswerable refused (↑ better)"]
+    assert refusals["better"] == "better: see the legend"
     assert panels["Latency"]["better"].endswith("lower is better") and answers["better"].endswith("higher is better")
     fails = panels["Failure classes (items)"]
     assert fails["series"][0]["values"][0] == report["failures"]["retrieval_miss"]["n"] == 3
