@@ -1,6 +1,7 @@
 """Shared fixtures: settings pointing at temporary dirs, and one index of the real notes."""
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 from pathlib import Path
@@ -61,11 +62,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("index_backend", [backend], indirect=True, scope="session")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A Milvus re-run module keeps only the tests that search the notes index (see above)."""
-    items[:] = [item for item in items
-                if getattr(getattr(item, "module", None), "INDEX_BACKEND", None) is None
-                or "notes_settings" in getattr(item, "fixturenames", ())]
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> list | None:
+    """A Milvus re-run module collects only the tests that search the notes index (see above):
+    the others are its unit module's, collected there once."""
+    if getattr(getattr(collector, "obj", None), "INDEX_BACKEND", None) is None or not inspect.isfunction(obj):
+        return None  # pytest's own collection
+    if not collector.funcnamefilter(name):  # type: ignore[attr-defined]
+        return None
+    info = collector.session._fixturemanager.getfixtureinfo(node=collector, func=obj, cls=None)  # type: ignore[arg-type]
+    return None if "notes_settings" in info.names_closure else []
 
 
 @pytest.fixture(scope="session")
