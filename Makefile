@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAVA_BUILD=OFF -DLLAMA_CURL=OFF -DGGML_OPENMP=OFF
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
-.PHONY: install index run test browser bench clean-index
+.PHONY: install index run test test-fast browser bench clean-index
 
 install: $(STAMP)
 
@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --upgrade -q pip
 	# torch first, from the pinned CPU wheel, so nothing later pulls CUDA packages
 	$(BIN)/python -m pip install -c constraints.txt torch==2.13.0
+	@$(BIN)/python -c 'import llama_cpp' 2>/dev/null || echo "Next, pip compiles llama-cpp-python from source \
+	(C++ with CMake): about 4-15 minutes on 2 cores, printing little meanwhile. Only once: pip caches the built wheel."
 	$(BIN)/python -m pip install -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
@@ -25,8 +27,10 @@ $(STAMP): pyproject.toml constraints.txt
 index: install
 	$(BIN)/rag ingest || test -f data/index/CURRENT  # a bad file is reported; the last good index still serves
 
+# Ctrl-C stops the server cleanly (exit 0 after uvicorn's shutdown); the trap keeps the shell's
+# status 0 as well, so make reports no "Interrupt" error for it. A real failure still exits non-zero.
 run: index
-	$(BIN)/rag serve
+	@trap 'exit 0' INT; $(BIN)/rag serve
 
 # Headless Chromium for the web-page test: installed under CI when missing (needs root + apt).
 browser:
@@ -37,8 +41,13 @@ browser:
 		|| echo "chromium could not be installed: the browser test will say so"; \
 	else echo "no chromium: the browser test will be skipped (CI=true installs it)"; fi
 
+# Everything: unit, contract, integration and browser tests (the CI command, .ci/run).
 test: install browser
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Unit and contract tests only (no server processes but the contracts' own): a few minutes.
+test-fast: install
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests/unit tests/contract $(PYTEST_ARGS)
 
 # Benchmarks (numbers, never pass/fail on time): the bench extra first, torch kept pinned.
 bench: index

@@ -513,8 +513,27 @@ def serve(
     # uvicorn's own info lines (start-up, the access log) stay on; our and libraries' logs are quiet
     # A worker loading Kiwi's model holds the GIL for seconds on a busy machine; uvicorn's default
     # 5 s health check would kill and restart it over and over, so workers never come up.
-    uvicorn.run("api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("api.cli:server_app", factory=True, host=host, port=port, workers=workers,
                 log_level="debug" if _verbose else "info", timeout_worker_healthcheck=120)
+
+
+def server_app():  # noqa: ANN201 - the FastAPI app of api.app.app_from_env
+    """The app of each `rag serve` process, with tqdm's lock made a thread lock first.
+
+    tqdm creates a multiprocessing semaphore on its first progress bar, even a disabled one (the
+    embedder's). On Ctrl-C, uvicorn's parent also sends its spawned workers SIGTERM, which each
+    re-raises after its clean shutdown and so dies without multiprocessing's finalizers: the
+    resource tracker then printed "There appear to be 1 leaked semaphore objects". The server
+    shares no progress bar between processes, so a thread lock is all tqdm needs here.
+    """
+    import threading
+
+    from tqdm import tqdm
+
+    from api.app import app_from_env
+
+    tqdm.set_lock(threading.RLock())
+    return app_from_env()
 
 
 def _port_in_use(host: str, port: int) -> str | None:

@@ -85,7 +85,7 @@ class Loader:
     ``type``: the short name stored with the document (``docx``). ``name``: what it is, for
     errors ("not a Word document (.docx): it is ..."). ``extensions`` (lower case, with the dot)
     and ``media_types``: what uploads and directories may call it. ``keeps``: one line saying
-    what the loader keeps (pages, sections, tables), for the README. ``load(data, chunk_chars)``
+    what the loader keeps (pages, sections, tables), for docs/formats.md. ``load(data, chunk_chars)``
     returns :class:`Loaded` or raises ``BadDocument``. ``sniff(data)``: True when the bytes are
     this format; None for text formats, which accept any content that is no known binary format.
     ``expected``: what the content lacks when ``sniff`` says no and nothing else is recognised.

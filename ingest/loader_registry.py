@@ -3,7 +3,7 @@
 Everything that names the formats derives from ``LOADERS``: the extensions a notes directory and
 an upload accept (``SUPPORTED``), the content check (a file whose bytes are another format than
 its extension says is refused with what it really is), the accepted-types text of the API, the
-CLI and the README. Adding a format is one module that defines ``LOADER`` plus one line below.
+CLI and docs/formats.md. Adding a format is one module that defines ``LOADER`` plus one line below.
 """
 from __future__ import annotations
 
@@ -90,8 +90,8 @@ def type_names() -> str:
 
 
 def formats_table() -> str:
-    """The README's table of formats (Markdown), generated from the registry; a test keeps the
-    README's copy equal to it."""
+    """The table of formats (Markdown) in docs/formats.md, generated from the registry; a test keeps
+    that copy equal to it."""
     rows = ["| type | extensions | media types | what the loader keeps |", "| --- | --- | --- | --- |"]
     rows += [f"| {ld.type} | {', '.join(ld.extensions)} | {', '.join(ld.media_types)} | {ld.keeps} |" for ld in LOADERS]
     return "\n".join(rows)

@@ -1,6 +1,7 @@
 """Shared fixtures: settings pointing at temporary dirs, and one index of the real notes."""
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 from pathlib import Path
@@ -39,14 +40,37 @@ def notes_copy(tmp_path: Path) -> Path:
     return target
 
 
-# The search and answer suites run once per index backend: FAISS files, and Milvus (a real
-# `milvus-lite server` on 127.0.0.1, published to by the ingest as in production).
+# The search, reader and answer suites run once per index backend: FAISS files in tests/unit/, and
+# Milvus (a real `milvus-lite server` on 127.0.0.1, published to by the ingest as in production) in
+# tests/integration/test_milvus_{answers,retrieval,reader}.py, which import the unit modules' tests
+# and set INDEX_BACKEND = "milvus". Only the tests that use `notes_settings` (directly or through a
+# fixture) are run again there; the others are left to their unit module.
 BOTH_BACKENDS = {"test_answers", "test_retrieval", "test_reader"}
 
 
+def _index_backend(module: object) -> str | None:
+    """The backend a module's `notes_settings` tests run on: None when they are not parametrised."""
+    backend = getattr(module, "INDEX_BACKEND", None)
+    if backend is not None:
+        return str(backend)
+    return "faiss" if getattr(module, "__name__", "").rsplit(".", 1)[-1] in BOTH_BACKENDS else None
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "notes_settings" in metafunc.fixturenames and metafunc.module.__name__.rsplit(".", 1)[-1] in BOTH_BACKENDS:
-        metafunc.parametrize("index_backend", ["faiss", "milvus"], indirect=True, scope="session")
+    backend = _index_backend(metafunc.module)
+    if backend and "notes_settings" in metafunc.fixturenames:
+        metafunc.parametrize("index_backend", [backend], indirect=True, scope="session")
+
+
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> list | None:
+    """A Milvus re-run module collects only the tests that search the notes index (see above):
+    the others are its unit module's, collected there once."""
+    if getattr(getattr(collector, "obj", None), "INDEX_BACKEND", None) is None or not inspect.isfunction(obj):
+        return None  # pytest's own collection
+    if not collector.funcnamefilter(name):  # type: ignore[attr-defined]
+        return None
+    info = collector.session._fixturemanager.getfixtureinfo(node=collector, func=obj, cls=None)  # type: ignore[arg-type]
+    return None if "notes_settings" in info.names_closure else []
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """The notes the tests were written for: the files of ``data/notes`` that the QA test set cites.
 
-Maintainers add documents to ``data/notes`` (the README's workflow); the tests copy, index and
+Maintainers add documents to ``data/notes`` (README.md's workflow); the tests copy, index and
 count only these five, so a note added beside them changes nothing the tests expect. ``NOTES``
 is a private copy made once per test process (removed at exit), so no test can alter the
 repository's notes either.

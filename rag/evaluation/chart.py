@@ -13,11 +13,20 @@ from typing import Any, Sequence
 
 from rag.evaluation.failures import CLASSES, LABELS, OK
 
-Panel = dict[str, Any]  # {"title", "kind": "bar"|"barh", "categories", "series": [{"name", "values"}], ...}
+Panel = dict[str, Any]  # {"title", "kind": "bar"|"barh", "categories", "series": [{"name", "values"}],
+#                         "better": which direction is better, drawn at the panel's top right, ...}
+
+# Which way is better, said on every panel: refusal rates of answerable (lower is better) and of
+# unanswerable questions (higher is better) sit side by side, and so do rates and latencies.
+HIGHER = "↑ higher is better"
+LOWER = "↓ lower is better"
+FEWER = "fewer is better (ok: more)"
 
 ANSWER_KEYS = (("answer", "keyword_recall", "keyword recall"), ("answer", "char_f1", "char F1"),
                ("citations", "precision", "citation precision"), ("citations", "coverage", "citation coverage"))
-REFUSAL_KEYS = (("answerable_refused", "answerable refused"), ("unanswerable_refused", "unanswerable refused"))
+REFUSAL_KEYS = (("answerable_refused", "answerable refused (↓ better)"),
+                ("unanswerable_refused", "unanswerable refused (↑ better)"))
+REFUSAL_BETTER = "better: see the legend"
 
 
 def _get(group: dict[str, Any], section: str, key: str) -> float | None:
@@ -25,7 +34,8 @@ def _get(group: dict[str, Any], section: str, key: str) -> float | None:
 
 
 def _answer_panel(title: str, groups: Sequence[tuple[str, dict[str, Any]]]) -> Panel:
-    return {"title": title, "kind": "bar", "ylim": (0, 1.35), "categories": [label for _, _, label in ANSWER_KEYS],
+    return {"title": title, "kind": "bar", "ylim": (0, 1.35), "better": HIGHER,
+            "categories": [label for _, _, label in ANSWER_KEYS],
             "series": [{"name": f"{name} (n={g.get('n_answerable', g.get('counts', {}).get('n_answerable'))})",
                         "values": [_get(g, s, k) for s, k, _ in ANSWER_KEYS]} for name, g in groups]}
 
@@ -41,20 +51,22 @@ def report_panels(report: dict[str, Any]) -> list[Panel]:
     failures = report.get("failures") or {}
     shown = [c for c in (*CLASSES, OK)]
     return [
-        {"title": "Retrieval (answerable items)", "kind": "bar", "ylim": (0, 1.35), "categories": keys,
+        {"title": "Retrieval (answerable items)", "kind": "bar", "ylim": (0, 1.35), "better": HIGHER,
+         "categories": keys,
          "series": [{"name": f"{name} (n={g.get('n_scored', g.get('counts', {}).get('n_scored'))})",
                      "values": [_get(g, "retrieval", key) for key in keys]} for name, g in [("all", report), *by_lang]]},
-        {"title": "Latency", "kind": "bar", "ylabel": "ms", "log_if_spread": True,
+        {"title": "Latency", "kind": "bar", "ylabel": "ms", "log_if_spread": True, "better": LOWER,
          "categories": ["retrieval p50", "retrieval p95", "answer p50", "answer p95"],
          "series": [{"name": "ms", "values": [lat.get(key) for key in
                                               ("retrieval_p50", "retrieval_p95", "answer_p50", "answer_p95")]}]},
         _answer_panel("Answers by type", [("all", report), *by_type]),
         _answer_panel("Answers by language", [("all", report), *by_lang]),
         {"title": "Refusal rates by type and language", "kind": "bar", "ylim": (0, 1.35), "rotation": 20,
+         "better": REFUSAL_BETTER,
          "categories": [name for name, _ in groups],
          "series": [{"name": label, "values": [_get(g, "refusal", key) for _, g in groups]}
                     for key, label in REFUSAL_KEYS]},
-        {"title": "Failure classes (items)", "kind": "barh", "xlabel": "items",
+        {"title": "Failure classes (items)", "kind": "barh", "xlabel": "items", "better": FEWER,
          "categories": [LABELS[c] for c in shown],
          "series": [{"name": "items", "values": [(failures.get(c) or {}).get("n", 0) for c in shown]}]},
     ]
@@ -99,6 +111,8 @@ def _draw_panel(ax: Any, panel: Panel) -> None:
         if panel.get("log_if_spread") and positive and min(positive) * 50 < max(positive):
             ax.set_yscale("log")  # sub-ms retrieval next to slow answers
     ax.set_title(panel["title"], fontsize=10)
+    if panel.get("better"):  # a second, right-aligned title: get_title() still returns the title alone
+        ax.set_title(panel["better"], loc="right", fontsize=7, color="dimgray")
     if len(series) > 1:  # above the bars: rates stop at 1.0, the axis at 1.35
         ax.legend(fontsize=7, loc=panel.get("legend_loc", "upper left"), ncol=min(len(series), 3))
 

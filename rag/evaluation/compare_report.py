@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rag.evaluation.chart import Panel
+from rag.evaluation.chart import FEWER, Panel
 from rag.evaluation.failures import ALL_CLASSES, LABELS
 from rag.evaluation.tables import fmt, md_table
 
@@ -98,15 +98,17 @@ def panels(comp: dict[str, Any]) -> list[Panel]:
     cell = {(x["scope"], x["metric"]): x["diff"] for x in comp["metrics"]}
     return [
         {"title": "Change in overall metrics (this run − baseline)", "kind": "barh", "label_kind": "diff",
-         "zero_line": True, "xlabel": "difference", "categories": [x["metric"] for x in overall],
+         "zero_line": True, "xlabel": "difference", "better": "green: better, red: worse (each metric's own direction)",
+         "categories": [x["metric"] for x in overall],
          "series": [{"name": "diff", "values": [x["diff"] for x in overall],
                      "colors": [_color(x["verdict"]) for x in overall]}]},
-        {"title": "Failure classes (items): baseline vs this run", "kind": "barh", "xlabel": "items",
+        {"title": "Failure classes (items): baseline vs this run", "kind": "barh", "xlabel": "items", "better": FEWER,
          "legend_loc": "lower right",
          "categories": [LABELS[c] for c in shown],
          "series": [{"name": "baseline", "values": [counts[c]["old"] for c in shown], "colors": NEUTRAL},
                     {"name": "this run", "values": [counts[c]["new"] for c in shown]}]},
         {"title": "Change by type and language (this run − baseline)", "kind": "bar", "label_kind": "diff",
          "rotation": 20, "legend_loc": "best", "zero_line": True, "categories": scopes,
+         "better": "above 0 is better, except answerable refused",
          "series": [{"name": metric, "values": [cell.get((s, metric)) for s in scopes]} for metric in BY_GROUP]},
     ]

@@ -65,14 +65,14 @@ def panels(reports: Sequence[dict[str, Any]], names: Sequence[str]) -> list[char
     refusals = [("refusal", key) for key, _ in chart.REFUSAL_KEYS]
     shown = [*CLASSES, OK]
     return [
-        {"title": "Retrieval (answerable items)", "kind": "bar", "ylim": (0, 1.35),
+        {"title": "Retrieval (answerable items)", "kind": "bar", "ylim": (0, 1.35), "better": chart.HIGHER,
          "categories": [key for _, key in retrieval], "series": series(retrieval)},
-        {"title": "Answers", "kind": "bar", "ylim": (0, 1.35),
+        {"title": "Answers", "kind": "bar", "ylim": (0, 1.35), "better": chart.HIGHER,
          "categories": [label for _, _, label in chart.ANSWER_KEYS], "series": series(answers)},
-        {"title": "Refusal rates", "kind": "bar", "ylim": (0, 1.35),
+        {"title": "Refusal rates", "kind": "bar", "ylim": (0, 1.35), "better": chart.REFUSAL_BETTER,
          "categories": [label for _, label in chart.REFUSAL_KEYS], "series": series(refusals)},
         {"title": "Failure classes (share of items)", "kind": "barh", "xlabel": "share of items", "label_kind": "share",
-         "legend_loc": "lower right",
+         "better": chart.FEWER, "legend_loc": "lower right",
          "categories": [LABELS[c] for c in shown],
          "series": [{"name": n, "values": [((r.get("failures") or {}).get(c) or {}).get("share") for c in shown]}
                     for n, r in zip(names, reports)]},

@@ -1,5 +1,5 @@
-"""Our search as a LangChain retriever over a real index of the notes, and the README's
-example chain, run as written."""
+"""Our search as a LangChain retriever over a real index of the notes, and the example
+chain of docs/extending.md, run as written."""
 from __future__ import annotations
 
 import re
@@ -44,14 +44,14 @@ def test_the_retriever_takes_a_retriever_name_and_reports_the_gate(notes_setting
     assert off_topic and all(d.metadata["refused"] for d in off_topic)
 
 
-def test_the_readme_example_chain_runs(notes_settings: Settings, monkeypatch: pytest.MonkeyPatch,
+def test_the_docs_example_chain_runs(notes_settings: Settings, monkeypatch: pytest.MonkeyPatch,
                                        capsys: pytest.CaptureFixture[str]) -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    code = re.search(r"<!-- langchain-example -->\n```python\n(.*?)```", readme, re.S)
-    assert code, "the README's LangChain example is missing"
+    page = (ROOT / "docs" / "extending.md").read_text(encoding="utf-8")
+    code = re.search(r"<!-- langchain-example -->\n```python\n(.*?)```", page, re.S)
+    assert code, "the LangChain example of docs/extending.md is missing"
     monkeypatch.setenv("RAG_INDEX_DIR", str(notes_settings.index_dir))
     monkeypatch.setenv("RAG_EMBEDDER", "offline")
-    exec(compile(code.group(1), "README.md", "exec"), {})
+    exec(compile(code.group(1), "docs/extending.md", "exec"), {})
     out = capsys.readouterr().out
     assert out.startswith("[1] Object Detection") and "[3] " in out and "[4] " not in out
     assert out.rstrip().endswith(f"Question: {QUESTION}")

@@ -1,7 +1,7 @@
 """Issue 12, case 6: an upload without the admin token is refused from its headers, before the
 body is read: the 401 arrives while most of the body is still unsent, and the server writes no
 temporary file (its TMPDIR, where multipart parsing spools uploads, stays empty). Routes whose
-token check lives in the app, as well as the README's list of them, agree (case 9)."""
+token check lives in the app, as well as the list of them in docs/http-api.md, agree (case 9)."""
 from __future__ import annotations
 
 import re
@@ -75,14 +75,14 @@ def test_unauthenticated_upload_is_refused_before_its_body(tmp_path: Path, metho
 
 
 @pytest.mark.slow
-def test_readme_lists_exactly_the_token_routes_and_listing_is_public(tmp_path: Path) -> None:
-    """Case 9: GET /documents is public (README says so and why); the README's list of
+def test_docs_list_exactly_the_token_routes_and_listing_is_public(tmp_path: Path) -> None:
+    """Case 9: GET /documents is public (docs/http-api.md says so and why); its list of
     token-protected routes is exactly the routes the server protects."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    line = re.search(r"\*\*Token-protected routes\*\*:(.*?)\. They need", readme, flags=re.S)
-    assert line, "the README lists the token-protected routes"
+    page = (ROOT / "docs" / "http-api.md").read_text(encoding="utf-8")
+    line = re.search(r"\*\*Token-protected routes\*\*:(.*?)\. They need", page, flags=re.S)
+    assert line, "docs/http-api.md lists the token-protected routes"
     documented = set(re.findall(r"`(GET|POST|PUT|DELETE|PATCH) (/[^`]*)`", line.group(1)))
-    assert "**`GET /documents` is public**" in readme
+    assert "**`GET /documents` is public**" in page
     with run_server(build_index(tmp_path)) as srv, srv.client() as c:
         spec = c.get("/openapi.json").json()
         protected = {(method.upper(), path.replace("{doc_id}", "{id}"))
@@ -90,4 +90,4 @@ def test_readme_lists_exactly_the_token_routes_and_listing_is_public(tmp_path: P
         assert protected == documented
         for method, path in protected:  # each one really refuses without the token
             assert_error(c.request(method, path.replace("{id}", "000_6894a9c6475e8976.txt")), 401)
-        assert c.get("/documents").status_code == 200  # public, as the README says
+        assert c.get("/documents").status_code == 200  # public, as docs/http-api.md says

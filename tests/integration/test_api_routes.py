@@ -7,30 +7,16 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
 
-from tests.server import ROOT, Server, assert_error, build_index, parse_sse, run_server
+from tests.server import ROOT, Server, assert_error, parse_sse
 
 KO_QUESTION = "YOLO는 객체 탐지를 몇 단계로 처리하는 알고리즘이야?"
 EN_QUESTION = "What is BERT?"
 OFF_TOPIC = "How do I bake sourdough bread?"
 CITE = re.compile(r"\[(\d+)\]")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    settings = build_index(tmp_path_factory.mktemp("routes"))
-    with run_server(settings) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def client(server: Server) -> Iterator[httpx.Client]:
-    with server.client() as c:
-        yield c
 
 
 def assert_answer(answer: dict) -> None:

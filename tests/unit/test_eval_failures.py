@@ -172,7 +172,9 @@ def test_chart_panels_show_the_answer_side() -> None:
                                               report["citations"]["precision"], report["citations"]["coverage"]]
     refusals = panels["Refusal rates by type and language"]
     assert "lang=ko" in refusals["categories"] and "type=unanswerable" in refusals["categories"]
-    assert [s["name"] for s in refusals["series"]] == ["answerable refused", "unanswerable refused"]
+    assert [s["name"] for s in refusals["series"]] == ["answerable refused (↓ better)", "unanswerable refused (↑ better)"]
+    assert refusals["better"] == "better: see the legend"
+    assert panels["Latency"]["better"].endswith("lower is better") and answers["better"].endswith("higher is better")
     fails = panels["Failure classes (items)"]
     assert fails["series"][0]["values"][0] == report["failures"]["retrieval_miss"]["n"] == 3
 
@@ -183,6 +185,7 @@ def test_chart_panels_show_the_answer_side() -> None:
     assert [t.get_text() for t in ax.get_xticklabels()] == answers["categories"]
     heights = [bar.get_height() for bar in ax.containers[0]]
     assert heights == pytest.approx(answers["series"][0]["values"])
+    assert {ax.get_title(loc="right") for ax in axes.values()} == {p["better"] for p in panels.values()}
     ax = axes["Failure classes (items)"]
     assert "retrieval miss" in [t.get_text() for t in ax.get_yticklabels()]
     assert [bar.get_width() for bar in ax.containers[0]] == fails["series"][0]["values"]

@@ -9,13 +9,12 @@ import time
 import unicodedata
 import zlib
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
 
 from tests.pdfs import write_text_pdf
-from tests.server import Server, assert_error, build_index, run_server
+from tests.server import Server, assert_error
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8
 ZIP = b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)) * 8
@@ -63,17 +62,8 @@ def encrypted_pdf(tmp: Path) -> bytes:
     return buf.getvalue()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    settings = build_index(tmp_path_factory.mktemp("bad-uploads"))
-    with run_server(settings, env={"RAG_MAX_UPLOAD_MB": "1"}) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def client(server: Server) -> Iterator[httpx.Client]:
-    with server.client(headers=server.admin()) as c:
-        yield c
+SERVER_ENV = {"RAG_MAX_UPLOAD_MB": "1"}  # the server fixture's (tests/integration/conftest.py)
+CLIENT_IS_ADMIN = True
 
 
 def tree(root: Path) -> dict[str, tuple[int, int]]:

@@ -1,7 +1,7 @@
 """The remote OpenAI-compatible generator against a real server: llama-cpp-python's own
 ``llama_cpp.server`` on 127.0.0.1 over the tiny GGUF (with an API key), chosen by RAG_LLM_URL
 through the wiring, its answers verified like llama.cpp's; an unreachable server or a refused
-key means extractive answers that say so. (Cancellation and streaming: tests/test_contract_generators.py.)"""
+key means extractive answers that say so. (Cancellation and streaming: tests/contract/test_contract_generators.py.)"""
 from __future__ import annotations
 
 import logging

@@ -7,13 +7,12 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
 
 from tests.office_files import docx_bytes, hwpx_bytes, pptx_bytes
-from tests.server import Server, assert_error, build_index, run_server
+from tests.server import Server, assert_error
 
 pytestmark = pytest.mark.slow
 
@@ -34,17 +33,8 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    settings = build_index(tmp_path_factory.mktemp("office_uploads"))
-    with run_server(settings, env={"RAG_MAX_UPLOAD_MB": "2"}) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def client(server: Server) -> Iterator[httpx.Client]:
-    with server.client(headers=server.admin()) as c:
-        yield c
+SERVER_ENV = {"RAG_MAX_UPLOAD_MB": "2"}  # the server fixture's (tests/integration/conftest.py)
+CLIENT_IS_ADMIN = True
 
 
 def _state(server: Server, client: httpx.Client) -> tuple[object, ...]:

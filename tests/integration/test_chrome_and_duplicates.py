@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
@@ -17,7 +16,7 @@ from ingest import cleaning
 from ingest.pipeline import Ingestor
 from rag.snapshots.store import SnapshotStore
 from tests.conftest import NOTES
-from tests.server import Server, assert_error, build_index, run_server
+from tests.server import Server, assert_error
 
 ORIGINAL = "004_e1aae2a8d735c15c.txt"
 # A note made of short label lines and code, the kind a chrome rule by repetition could erase.
@@ -117,16 +116,7 @@ def test_a_document_left_without_chunks_is_a_failure_not_published(make_settings
 
 
 # ---- over HTTP ----------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with run_server(build_index(tmp_path_factory.mktemp("chrome"))) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def client(server: Server) -> Iterator[httpx.Client]:
-    with server.client(headers=server.admin()) as c:
-        yield c
+CLIENT_IS_ADMIN = True
 
 
 def _documents(client: httpx.Client) -> dict[str, int]:

@@ -5,7 +5,7 @@ Contract: the sample loads with its type, its words in the text; pages, headings
 inside the text and in order; every chunk cut from it is ``text[start:end]``; the sample's
 content is recognised as its own format and refused under any other binary format's name (and a
 binary sample is refused as text); empty, garbage and truncated bytes are ``BadDocument``, never
-another exception. The README's formats table is the registry's.
+another exception. The formats table of docs/formats.md is the registry's.
 """
 from __future__ import annotations
 
@@ -105,8 +105,8 @@ def test_bad_bytes_are_a_bad_document(loader: Loader, samples: dict[str, bytes])
             load_bytes(f"bad{loader.extensions[0]}", data, loader.type)
 
 
-def test_readme_formats_table_is_the_registrys() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    m = re.search(r"<!-- formats:start[^>]*-->\n(.*?)\n<!-- formats:end -->", readme, re.S)
-    assert m, "README has no generated formats table"
-    assert m.group(1) == formats_table(), "README's formats table is stale: paste ingest.loader_registry.formats_table()"
+def test_docs_formats_table_is_the_registrys() -> None:
+    page = (ROOT / "docs" / "formats.md").read_text(encoding="utf-8")
+    m = re.search(r"<!-- formats:start[^>]*-->\n(.*?)\n<!-- formats:end -->", page, re.S)
+    assert m, "docs/formats.md has no generated formats table"
+    assert m.group(1) == formats_table(), "docs/formats.md's formats table is stale: paste ingest.loader_registry.formats_table()"

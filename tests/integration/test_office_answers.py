@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import NOTES
 from tests.office_files import docx_bytes, hwpx_bytes, pptx_bytes
-from tests.test_cli import rag
+from tests.integration.test_cli import rag
 
 pytestmark = pytest.mark.slow
 

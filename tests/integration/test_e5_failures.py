@@ -120,7 +120,7 @@ def test_cli_models_build_reports_a_bad_weight_file(tmp_path: Path) -> None:
     weights.write_bytes(bundled_weights().read_bytes()[:100_000])
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env.update(RAG_MODEL_CACHE_DIR=str(tmp_path / "cache"), HF_HUB_OFFLINE="1")
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-m", "api.cli", "models", "build", "--weights", str(weights)], cwd=root,
                          env={**env, "PYTHONPATH": str(root)}, capture_output=True, text=True, timeout=300)
     assert out.returncode == 2 and "truncated" in out.stderr and out.stdout == ""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("rag", "ingest", "api")
 FORBIDDEN = {"rag": ("ingest", "api"), "ingest": ("api",)}
 

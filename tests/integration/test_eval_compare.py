@@ -16,7 +16,7 @@ import pytest
 
 from rag.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TESTSET = ROOT / "data" / "qa" / "testset.jsonl"
 pytestmark = pytest.mark.slow
 

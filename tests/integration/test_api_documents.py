@@ -22,17 +22,8 @@ QUOKKA_MD = (
 QUOKKA_Q = "쿼카는 어디에 사나요?"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    settings = build_index(tmp_path_factory.mktemp("documents"))
-    with run_server(settings, env={"RAG_MAX_UPLOAD_MB": "1"}) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def client(server: Server) -> Iterator[httpx.Client]:
-    with server.client(headers=server.admin()) as c:
-        yield c
+SERVER_ENV = {"RAG_MAX_UPLOAD_MB": "1"}  # the server fixture's (tests/integration/conftest.py)
+CLIENT_IS_ADMIN = True
 
 
 @pytest.fixture()

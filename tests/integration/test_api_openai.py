@@ -3,22 +3,14 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Iterator
 
 import httpx
 import openai
 import pytest
 
-from tests.server import Server, assert_error, build_index, run_server
+from tests.server import Server, assert_error
 
 MODEL = "study-notes-rag"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    settings = build_index(tmp_path_factory.mktemp("openai"))
-    with run_server(settings) as srv:
-        yield srv
 
 
 @pytest.fixture(scope="module")

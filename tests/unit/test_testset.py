@@ -10,7 +10,7 @@ import pytest
 from rag.evaluation.testset import QAItem, TestsetError, check_evidence, load_testset
 from tests.corpus import NOTES as TEST_NOTES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TESTSET = ROOT / "data" / "qa" / "testset.jsonl"
 NOTES = ROOT / "data" / "notes"
 

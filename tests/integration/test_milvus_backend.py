@@ -175,14 +175,14 @@ def test_an_unreachable_server_and_a_busy_lite_file_are_clear_errors(tmp_path, m
 
 
 def test_milvus_indexes_meet_the_search_contract(milvus_server) -> None:  # noqa: ANN001
-    """The query half of the dense and lexical contracts (tests/test_contract_indexes.py) over
+    """The query half of the dense and lexical contracts (tests/contract/test_contract_indexes.py) over
     the Milvus implementations, beside the registered ones they stand in for: the engine's
     collections are built by the publisher, not by ``build``/``save``/``load``."""
     from ingest.milvus_publisher import bm25_weights, chunk_schema
     from rag.dense.faiss_index import FaissIndex
     from rag.lexical.bm25 import BM25Index
     from rag.milvus.indexes import MilvusDenseIndex, MilvusLexicalIndex, RowCache
-    from tests.test_contract_indexes import DIM, N, TOKENS, unit_vectors
+    from tests.contract.test_contract_indexes import DIM, N, TOKENS, unit_vectors
 
     settings = Settings(milvus_uri=milvus_server.uri, _env_file=None)  # type: ignore[call-arg]
     client = engine.connect(settings)
