@@ -61,6 +61,15 @@ def check_text(text: str, settings: Settings, field: str) -> str:
         raise invalid(exc.field, exc.reason) from None
 
 
+def check_conversation(parts: list[tuple[str, str, bool]], settings: Settings) -> None:
+    """Earlier turns sent with a question (``rag.validation.check_conversation``): a 422 naming
+    the part, or a 413 when together they are over RAG_MAX_HISTORY_CHARS; before any analysis."""
+    try:
+        validation.check_conversation(parts, settings.max_question_chars, settings.max_history_chars)
+    except validation.InvalidQuestion as exc:
+        raise invalid(exc.field, exc.reason) from None
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]

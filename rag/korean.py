@@ -20,7 +20,11 @@ STOP_STEMS = frozenset({"하", "되", "있", "없", "같", "이", "않", "보", 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN = re.compile(r"[A-Za-z]")
 
+# Kiwi's tokenize is not documented as thread-safe, so one lock guards the one Kiwi. Every hold
+# is bounded: request texts are bounded before analysis (rag.validation), and a batch is analysed
+# LOCK_BATCH texts per hold, so a question waits for at most one small batch of an ingest.
 _lock = threading.Lock()
+LOCK_BATCH = 32
 
 
 @lru_cache(maxsize=1)
@@ -111,8 +115,10 @@ def content_tokens_batch(texts: Sequence[str]) -> list[list[str]]:
         return []
     missing = list(dict.fromkeys(t for t in texts if t not in _cache))
     if missing:
-        with _lock:
-            results = list(kiwi().tokenize(missing))
+        results = []
+        for i in range(0, len(missing), LOCK_BATCH):
+            with _lock:
+                results += list(kiwi().tokenize(missing[i : i + LOCK_BATCH]))
         for text, toks in zip(missing, results):
             _cache[text] = [t for t, _, _ in _content(toks)]
             if len(_cache) > _CACHE_SIZE:

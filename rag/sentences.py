@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from rag.korean import _content, _lock, kiwi
+from rag.korean import LOCK_BATCH, _content, _lock, kiwi
 
 _LINE = re.compile(r"[^\n]+")
 
@@ -38,8 +38,11 @@ def split_many(texts: Sequence[str]) -> list[list[Sentence]]:
     out: list[list[Sentence]] = [[] for _ in texts]
     if not lines:
         return out
-    with _lock:  # Kiwi is not documented as thread-safe
-        results = list(kiwi().split_into_sents([line for _, _, line in lines], return_tokens=True))
+    texts_ = [line for _, _, line in lines]
+    results: list = []
+    for k in range(0, len(texts_), LOCK_BATCH):  # a bounded hold of the one Kiwi (rag.korean)
+        with _lock:  # Kiwi is not documented as thread-safe
+            results += list(kiwi().split_into_sents(texts_[k : k + LOCK_BATCH], return_tokens=True))
     for (i, off, line), sents in zip(lines, results):
         for s in sents:
             a, b = s.start, s.end
