@@ -95,6 +95,7 @@ def morpheme_count(text: str) -> int:
 
 _CACHE_SIZE = 50000
 _cache: OrderedDict[str, list[str]] = OrderedDict()
+_cache_lock = threading.Lock()
 
 
 @lru_cache(maxsize=4096)
@@ -106,6 +107,17 @@ def tagged_content_tokens(text: str) -> tuple[tuple[str, str, str], ...]:
     with _lock:
         toks = kiwi().tokenize(text)
     return tuple(_content(toks))
+
+
+def remember(text: str, tokens: list[str]) -> None:
+    """Put ``text``'s content morphemes, found by another pass of Kiwi over the same text (the
+    sentence split of ``rag.sentences``, which the ingest runs first), in the LRU that
+    :func:`content_tokens_batch` reads: the offline embedder's fit then analyses no line twice."""
+    with _cache_lock:
+        _cache[text] = tokens
+        _cache.move_to_end(text)
+        if len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
 
 
 def content_tokens_batch(texts: Sequence[str]) -> list[list[str]]:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from rag.korean import LOCK_BATCH, _content, _lock, kiwi
+from rag.korean import LOCK_BATCH, _content, _lock, kiwi, remember
 
 _LINE = re.compile(r"[^\n]+")
 
@@ -44,6 +44,7 @@ def split_many(texts: Sequence[str]) -> list[list[Sentence]]:
         with _lock:  # Kiwi is not documented as thread-safe
             results += list(kiwi().split_into_sents(texts_[k : k + LOCK_BATCH], return_tokens=True))
     for (i, off, line), sents in zip(lines, results):
+        line_tokens: list[str] = []
         for s in sents:
             a, b = s.start, s.end
             while a < b and line[a].isspace():
@@ -52,6 +53,8 @@ def split_many(texts: Sequence[str]) -> list[list[Sentence]]:
                 b -= 1
             if b > a:
                 out[i].append(Sentence(off + a, off + b, tuple(t for t, _, _ in _content(s.tokens))))
+                line_tokens += out[i][-1].tokens
+        remember(line, line_tokens)  # the same morphemes Kiwi's tokenize gives the whole line
     return out
 
 
