@@ -85,11 +85,6 @@ def check_question(text: str, max_chars: int, field: str = "question") -> str:
     return _apply(QUESTION_RULES, text, Limits(max_chars), field)
 
 
-def check_text(text: str, max_chars: int, field: str) -> str:
-    """The :data:`TEXT_RULES` only, for text sent along with a question (not the question itself)."""
-    return _apply(TEXT_RULES, text, Limits(max_chars), field)
-
-
 def check_conversation(parts: Sequence[tuple[str, str, bool]], max_chars: int, max_total: int) -> None:
     """Text a client sends with a question, bounded before any analysis: ``parts`` are
     ``(field, text, is_question)``; an earlier question (or how it was understood) is held to
