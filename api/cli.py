@@ -513,8 +513,11 @@ def serve(
     # uvicorn's own info lines (start-up, the access log) stay on; our and libraries' logs are quiet
     # A worker loading Kiwi's model holds the GIL for seconds on a busy machine; uvicorn's default
     # 5 s health check would kill and restart it over and over, so workers never come up.
+    # X-Forwarded-For is believed only from RAG_TRUSTED_PROXIES (uvicorn's default trusts 127.0.0.1).
     uvicorn.run("api.cli:server_app", factory=True, host=host, port=port, workers=workers,
-                log_level="debug" if _verbose else "info", timeout_worker_healthcheck=120)
+                log_level="debug" if _verbose else "info", timeout_worker_healthcheck=120,
+                proxy_headers=bool(settings.trusted_proxies),
+                forwarded_allow_ips=",".join(settings.trusted_proxies) or None)
 
 
 def server_app():  # noqa: ANN201 - the FastAPI app of api.app.app_from_env

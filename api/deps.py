@@ -53,10 +53,11 @@ def check_question(question: str, settings: Settings, field: str = "question") -
         raise invalid(exc.field, exc.reason) from None
 
 
-def check_text(text: str, settings: Settings, field: str) -> str:
-    """Text sent with a question (earlier chat turns): the Unicode rules, as a 422."""
+def check_conversation(parts: list[tuple[str, str, bool]], settings: Settings) -> None:
+    """Earlier turns sent with a question (``rag.validation.check_conversation``): a 422 naming
+    the part, or a 413 when together they are over RAG_MAX_HISTORY_CHARS; before any analysis."""
     try:
-        return validation.check_text(text, settings.max_question_chars, field)
+        validation.check_conversation(parts, settings.max_question_chars, settings.max_history_chars)
     except validation.InvalidQuestion as exc:
         raise invalid(exc.field, exc.reason) from None
 

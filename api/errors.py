@@ -117,7 +117,8 @@ def install(app: FastAPI, max_upload_bytes: int) -> None:
     @app.exception_handler(errors.RagError)
     async def _rag_error(request: Request, exc: errors.RagError) -> JSONResponse:
         status = status_of(exc)
-        return JSONResponse(error_body(exc.code, exc.message, request.url.path, status), status_code=status)
+        return JSONResponse(error_body(exc.code, exc.message, request.url.path, status, getattr(exc, "param", None)),
+                            status_code=status)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

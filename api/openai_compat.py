@@ -5,8 +5,13 @@ messages before it are the conversation a follow-up is resolved against (see
 ``rag.conversation``); system (and developer) messages go to an LLM generator as extra
 instructions (the extractive generator cannot follow instructions and ignores them);
 ``max_tokens``/``max_completion_tokens`` and ``stop`` cut the answer (``api.openai_budget``);
-``stream`` and ``stream_options.include_usage``; ``n`` must be 1. Sampling options
-(``temperature``, ``top_p``, ...) are accepted and ignored. The answer text keeps its ``[n]``
+``stream`` and ``stream_options.include_usage``; ``n`` must be 1; ``model`` must be the one
+model ``/v1/models`` lists (404 ``model_not_found`` otherwise, as OpenAI answers). Sampling
+options (:data:`IGNORED`: ``temperature``, ``top_p``, ...) are accepted and ignored: the answer
+is quoted or verified, not sampled. A feature this service cannot give (:data:`UNSUPPORTED`:
+``tools``, ``response_format``, ``logprobs``, ...) set to anything but its off value, or a
+parameter OpenAI does not define, is a 400 in OpenAI's shape naming the parameter, as
+OpenAI-compatible servers answer (``unsupported_parameter``; ``unknown_parameter``). The answer text keeps its ``[n]``
 marks and ends with a source list; the verified citations ride beside ``choices`` as ``sources``.
 """
 from __future__ import annotations
@@ -29,6 +34,32 @@ from rag.pipeline import StreamEvent
 MODEL_ID = "study-notes-rag"
 OWNER = "study-notes"
 MAX_STOP = 4  # OpenAI's limit on stop sequences
+MAX_MODEL_CHARS = 256
+# Accepted and ignored: sampling and bookkeeping options that cannot change a quoted, verified answer.
+IGNORED = frozenset({"temperature", "top_p", "presence_penalty", "frequency_penalty", "seed", "user", "metadata",
+                     "store", "service_tier", "reasoning_effort", "verbosity", "safety_identifier",
+                     "prompt_cache_key"})
+# OpenAI parameters for features this service does not have; their "off" values are accepted.
+UNSUPPORTED = {"tools": (None, []), "tool_choice": (None, "none", "auto"), "functions": (None, []),
+               "function_call": (None, "none", "auto"), "parallel_tool_calls": (None, False, True),
+               "response_format": (None, {"type": "text"}), "logprobs": (None, False), "top_logprobs": (None, 0),
+               "logit_bias": (None, {}), "audio": (None,), "modalities": (None, ["text"]), "prediction": (None,),
+               "web_search_options": (None,)}
+
+
+class UnsupportedParameter(RagError):
+    """A 400 in OpenAI's shape with ``param`` set (``api.errors`` reads ``status`` and ``param``)."""
+
+    code = "unsupported_parameter"
+    status = 400
+
+    def __init__(self, param: str, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+        if code:
+            self.code = code
+
+
 Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
 
 
@@ -79,7 +110,7 @@ class ChatRequest(BaseModel):
          "messages": [{"role": "user", "content": "What is YOLO?"}]},
     ]})
 
-    model: StrictStr = MODEL_ID
+    model: StrictStr = Field(MODEL_ID, max_length=MAX_MODEL_CHARS, description=f"Must be {MODEL_ID!r} (GET /v1/models)")
     messages: list[ChatMessage] = Field(..., min_length=1)
     stream: StrictBool = False
     stream_options: StreamOptions | None = Field(None, description="Only with stream: include_usage adds a usage chunk")
@@ -111,6 +142,18 @@ class ChatRequest(BaseModel):
             raise ValueError("only allowed when stream is true")
         return value
 
+    def check_parameters(self) -> None:
+        """Raises :class:`UnsupportedParameter` for the first parameter this service cannot honour."""
+        for name, value in (self.model_extra or {}).items():
+            if name in IGNORED:
+                continue
+            if name in UNSUPPORTED:
+                if value not in UNSUPPORTED[name]:
+                    raise UnsupportedParameter(name, f"'{name}' is not supported by this service: answers are quoted "
+                                                     f"from the notes, without {name.replace('_', ' ')}; leave it out")
+                continue
+            raise UnsupportedParameter(name, f"unrecognized request argument supplied: '{name}'", "unknown_parameter")
+
     def stops(self) -> list[str]:
         return [self.stop] if isinstance(self.stop, str) else list(self.stop or [])
 
@@ -118,16 +161,16 @@ class ChatRequest(BaseModel):
         given = [v for v in (self.max_tokens, self.max_completion_tokens) if v is not None]
         return min(given) if given else None
 
-    def _last_user(self) -> int | None:
+    def last_user(self) -> int | None:
         return next((i for i in range(len(self.messages) - 1, -1, -1) if self.messages[i].role == "user"), None)
 
     def question(self) -> str | None:
-        i = self._last_user()
+        i = self.last_user()
         return None if i is None else self.messages[i].text()
 
     def history(self) -> list[Turn]:
         """Earlier user questions, each with the assistant reply that followed it (if any)."""
-        end = self._last_user() or 0
+        end = self.last_user() or 0
         turns: list[Turn] = []
         for m in self.messages[:end]:
             if m.role == "user":
@@ -162,7 +205,8 @@ class ChatCompletion(BaseModel):
                      "모델이다. [1]\n\nSources:\n[1] Object Detection (000_6894a9c6475e8976.txt), BERT"},
                      "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 4, "completion_tokens": 12, "total_tokens": 16},
-        "sources": [CITATION_EXAMPLE], "refused": False, "understood_as": None,
+        "sources": [CITATION_EXAMPLE], "refused": False, "understood_as": None, "answered_by": "extractive",
+        "fallback": None,
     }]})
 
     id: str
@@ -174,6 +218,8 @@ class ChatCompletion(BaseModel):
     sources: list[CitationOut] = Field(..., description="The answer's verified citations, numbered as in the text")
     refused: bool
     understood_as: str | None = Field(None, description="The follow-up rewritten as a standalone question")
+    answered_by: str = Field(..., description="Whose text was served: the model's name, or 'extractive' (quoted notes)")
+    fallback: str | None = Field(None, description="Why quoted notes replaced the model's draft, when they did")
 
 
 class ModelCard(BaseModel):
@@ -218,8 +264,12 @@ def usage(prompt: str, completion: str, count: TokenCounter) -> dict[str, int]:
 
 
 def _extras(answer: Answer, shaped: Shaped) -> dict[str, Any]:
+    """What was served, beside ``choices``: the verified sources, whether it is a refusal, the
+    follow-up as understood, the generator whose text it is (``answered_by``: the model, or
+    ``extractive`` when quoted notes replaced an unsupported draft) and ``fallback``, why (or null)."""
     return {"sources": [_citation(c) for c in shaped.citations], "refused": answer.refused,
-            "understood_as": answer.debug.get("understood_as")}
+            "understood_as": answer.debug.get("understood_as"), "answered_by": answer.generator,
+            "fallback": answer.debug.get("fallback")}
 
 
 def completion(req: ChatRequest, answer: Answer, count: TokenCounter) -> dict[str, Any]:
@@ -236,13 +286,18 @@ def completion(req: ChatRequest, answer: Answer, count: TokenCounter) -> dict[st
 
 def stream_chunks(req: ChatRequest, events: Iterator[StreamEvent], count: TokenCounter,
                   on_answer: Callable[[Answer], None] | None = None) -> Iterator[str]:
-    """``data: {chunk}`` frames: the role, the text, a last chunk with ``finish_reason`` and
-    ``sources``, a usage chunk (``choices: []``) when asked, then ``[DONE]``. With
-    ``max_tokens`` or ``stop`` the text is sent once the answer is complete and cut, sentence
-    by sentence; without them, token by token as generated."""
+    """``data: {chunk}`` frames: the role, the text, a last chunk with ``finish_reason``,
+    ``sources`` and ``answered_by`` (what was served), a usage chunk (``choices: []``) when
+    asked, then ``[DONE]``.
+
+    Only verified text is streamed: the text is sent once the answer is complete, verified
+    (``rag.citations``) and cut (``max_tokens``, ``stop``), sentence by sentence, so a stream
+    carries exactly the content of the non-streaming route. A model's draft is never streamed
+    as it is generated: when no sentence of it is supported, the pipeline serves quoted notes
+    instead (``answered_by: extractive``, ``fallback`` says why) and a draft already on the
+    wire could not be taken back."""
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
     with_usage = bool(req.stream_options and req.stream_options.include_usage)
-    buffered = req.token_limit() is not None or bool(req.stops())
 
     def frame(choices: list[dict[str, Any]], **extra: Any) -> str:
         chunk = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": req.model,
@@ -256,19 +311,14 @@ def stream_chunks(req: ChatRequest, events: Iterator[StreamEvent], count: TokenC
     try:
         for event in events:
             if event.kind == "token":
-                if not buffered:
-                    yield frame(delta({"content": str(event.data)}))
-                continue
+                continue  # unverified: the model's draft waits for verification (see above)
             answer: Answer = event.data  # type: ignore[assignment]
             if on_answer is not None:
                 on_answer(answer)
             shaped = shape(answer, req.token_limit(), req.stops(), count)
-            if buffered:
-                for piece in _pieces(shaped.text):
-                    yield frame(delta({"content": piece}))
-                tail = shaped.content[len(shaped.text):]
-            else:
-                tail = shaped.content[len(shaped.text):] if shaped.text == answer.answer else ""
+            for piece in _pieces(shaped.text):
+                yield frame(delta({"content": piece}))
+            tail = shaped.content[len(shaped.text):]
             yield frame(delta({"content": tail}, shaped.finish_reason), **_extras(answer, shaped))
             if with_usage:
                 yield frame([], usage=usage(req.prompt_text(), shaped.content, count))

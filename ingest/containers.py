@@ -100,3 +100,27 @@ def describe_foreign(data: bytes) -> str | None:
             (what for prefix, what in FOREIGN_MIMETYPES if mimetype.startswith(prefix)), UNKNOWN_ZIP)
     head = data[:8]
     return next((name for magic, name in FOREIGN_MAGIC.items() if head.startswith(magic)), None)
+
+
+XML_SUFFIXES = (".xml", ".rels", ".hpf")
+PROLOG_BYTES = 4096
+
+
+def refuse_dtd(archive: zipfile.ZipFile) -> None:
+    """Every Office format refuses XML with a document type declaration the same way: Word,
+    PowerPoint and Hangul never write one, and a DTD is how entities ("billion laughs", external
+    files) get in; python-docx and python-pptx would silently drop the text holding one, and
+    python-hwpx refuses it. Only each XML member's prolog is read (the DTD must come before the
+    root element). Raises BadDocument naming the member."""
+    for info in archive.infolist():
+        if not info.filename.lower().endswith(XML_SUFFIXES) or info.is_dir():
+            continue
+        try:
+            with archive.open(info) as member:
+                head = member.read(PROLOG_BYTES)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError):
+            raise BadDocument(f"the part {info.filename!r} cannot be read: the file is damaged or encrypted") from None
+        head = head.replace(b"\x00", b"")  # UTF-16 XML: the ASCII markup without its zero bytes
+        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+            raise BadDocument(f"the part {info.filename!r} declares XML entities (a DTD), which Office and Hangul "
+                              "files never contain; refused rather than read with text missing")

@@ -14,6 +14,32 @@ from ingest.normalize import normalize_text
 
 PAGE_SEPARATOR = "\n\n"
 DEFAULT_CHUNK_CHARS = 500  # Settings.chunk_size's default
+CELL_SEPARATOR = " | "
+FIELD_SEPARATOR = " · "
+
+
+def table_lines(rows: list[list[str]]) -> list[str]:
+    """A table's rows as lines of text, for Office formats (Word, PowerPoint, Hangul).
+
+    The first row as written, its cells separated by ``CELL_SEPARATOR``; each later row with its
+    column headers, "모델: GoogLeNet · 연도: 2014", so that a row read alone (a passage, a quoted
+    sentence) says what its values are. Headers are used when the first row names every column
+    once (as many non-empty, distinct cells as the row has); other rows (merged cells, a table
+    with no header row) keep their cells separated by ``CELL_SEPARATOR``. Empty cells are left out
+    of a row with headers; empty rows are dropped.
+    """
+    rows = [[" ".join(c.split()) for c in r] for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        return []
+    header = rows[0]
+    named = all(header) and len(set(header)) == len(header)
+    out = [CELL_SEPARATOR.join(header)]
+    for row in rows[1:]:
+        if named and len(row) == len(header):
+            out.append(FIELD_SEPARATOR.join(f"{h}: {c}" for h, c in zip(header, row) if c))
+        else:
+            out.append(CELL_SEPARATOR.join(row))
+    return out
 
 
 @dataclass(frozen=True)
@@ -154,6 +180,13 @@ class TextLayout:
         """The blocks that follow are a labelled part (a slide's speaker notes): ``label`` names
         it in citations, as a heading of ``level`` would, but is neither text nor a chunk boundary."""
         self.structure.append(Heading(self.pos, label, level))
+
+    def table(self, rows: list[list[str]]) -> None:
+        """A table (cells of each row), as :func:`table_lines`, between two chunk breaks."""
+        self.mark_break()
+        for line in table_lines(rows):
+            self.paragraph(line)
+        self.mark_break()
 
     def mark_break(self) -> None:
         self.breaks.add(self.pos)

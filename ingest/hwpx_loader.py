@@ -9,7 +9,8 @@ tables read.
 
 Headings: a paragraph whose paragraph shape (``paraPrIDRef`` into ``Contents/header.xml``) has
 ``<hh:heading type="OUTLINE">``, or whose style is an outline style ("개요 N" / "Outline N"),
-is a section title. Tables (``hp:tbl``) are written a row per line, cells separated by " | ",
+is a section title. Tables (``hp:tbl``) are written a row per line with its column headers
+(``ingest.document.table_lines``),
 and are chunk boundaries; footnotes and endnotes stay in their paragraph, in parentheses.
 """
 from __future__ import annotations
@@ -22,7 +23,6 @@ from ingest.document import Loaded, Loader, TextLayout
 
 MIMETYPE = b"application/hwp+zip"
 HEADER = "Contents/header.xml"
-CELL_SEPARATOR = " | "
 _SECTION = re.compile(r"^Contents/section\d+\.xml$")
 _OUTLINE_STYLE = re.compile(r"^(개요|outline)\s*\d+$", re.I)
 # Drawing objects that hold paragraphs of their own (text boxes, shapes); tables are read apart.
@@ -72,9 +72,9 @@ def _objects(paragraph: Any) -> list[Any]:
             if _local(child.tag) == "tbl" or _local(child.tag) in _TEXT_OBJECTS]
 
 
-def table_rows(extractor: Any, table: Any) -> list[str]:
-    """One line per ``hp:tr``: each ``hp:tc``'s paragraphs joined by a space, cells by CELL_SEPARATOR."""
-    rows: list[str] = []
+def table_cells(extractor: Any, table: Any) -> list[list[str]]:
+    """Each ``hp:tr``'s cells: each ``hp:tc``'s paragraphs joined by a space."""
+    rows: list[list[str]] = []
     for tr in (el for el in table if _local(el.tag) == "tr"):
         cells = []
         for tc in (el for el in tr if _local(el.tag) == "tc"):
@@ -82,7 +82,7 @@ def table_rows(extractor: Any, table: Any) -> list[str]:
                      for p in own_paragraphs(tc)]
             cells.append(" ".join(" ".join(texts).split()))
         if any(cells):
-            rows.append(CELL_SEPARATOR.join(cells))
+            rows.append(cells)
     return rows
 
 
@@ -94,6 +94,7 @@ def load(data: bytes, chunk_chars: int) -> Loaded:
     layout = TextLayout()
     # open_zip checks the declared sizes before anything is inflated
     with containers.open_zip(data) as archive, TextExtractor(archive) as extractor:
+        containers.refuse_dtd(archive)  # the same refusal, in the same words, as .docx and .pptx
         shapes: set[str] = set()
         styles: set[str] = set()
         if HEADER in archive.namelist():
@@ -109,10 +110,7 @@ def load(data: bytes, chunk_chars: int) -> Loaded:
                     layout.paragraph(text)
                 for obj in _objects(p):
                     if _local(obj.tag) == "tbl":
-                        layout.mark_break()
-                        for row in table_rows(extractor, obj):
-                            layout.paragraph(row)
-                        layout.mark_break()
+                        layout.table(table_cells(extractor, obj))
                     else:
                         for inner in own_paragraphs(obj):
                             layout.paragraph(extractor.paragraph_text(inner, object_behavior="nested"))
@@ -120,8 +118,8 @@ def load(data: bytes, chunk_chars: int) -> Loaded:
 
 
 LOADER = Loader("hwpx", "a Hangul document (.hwpx)", (".hwpx",), ("application/hwp+zip",),
-                "sections in content.hpf order, paragraphs, tables (a row per line, cells separated "
-                "by ' | '), text boxes, footnotes and endnotes in parentheses; sections from outline "
-                "headings (개요 N styles or outline paragraph shapes)",
+                "sections in content.hpf order, paragraphs, tables (a row per line, with its column headers: "
+                "'모델: GoogLeNet · 연도: 2014'), text boxes, footnotes and endnotes in parentheses; sections from "
+                "outline headings (개요 N styles or outline paragraph shapes)",
                 load, sniff=sniff,
                 expected="an OWPML package (mimetype application/hwp+zip, Contents/section0.xml) expected")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rag.errors import BadDocument, RagError
 
-from ingest import loader_registry
+from ingest import load_errors, loader_registry
 from ingest.document import DEFAULT_CHUNK_CHARS, PAGE_SEPARATOR, Heading, LoadedDocument, Page
 from ingest.normalize import normalize_id
 
@@ -59,7 +59,7 @@ def load_bytes(doc_id: str, data: bytes, kind: str, *, chunk_chars: int = DEFAUL
     except RagError:
         raise
     except Exception as exc:  # a library's error on a damaged or hostile file is that file's failure
-        raise BadDocument(f"cannot read it as {loader.name}: {type(exc).__name__}: {exc}") from exc
+        raise BadDocument(load_errors.describe(exc, loader.name)) from exc
     if not loaded.text.strip():
         raise BadDocument("empty document (no text)")
     title = (loaded.title or _first_line_title(loaded.text))[:80]

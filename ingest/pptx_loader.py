@@ -4,11 +4,11 @@ Each slide is a page (``Page.number`` = the slide's number, 1-based, hidden slid
 a section named by its title (a slide without a title is the section "Slide N", not written into
 the text). The slide's text follows in reading order: its shapes top to bottom, then left to
 right (grouped shapes likewise inside the group), text frames paragraph by paragraph, tables a
-row per line with cells separated by " | "; footer, slide-number and date placeholders (running
-text on every slide) are left out. The speaker notes come last on their slide, as a part named
-``NOTES_LABEL`` under the slide's section (structure recorded beside the text, never written into
-it: a quote of the notes is the presenter's words only, cited "slide title › Speaker notes").
-Pictures and charts carry no text and are skipped.
+row per line with its column headers (``ingest.document.table_lines``); footer, slide-number and
+date placeholders (running text on every slide) are left out. The speaker notes come last on
+their slide, as a part named ``NOTES_LABEL`` under the slide's section (structure recorded beside
+the text, never written into it: a quote of the notes is the presenter's words only, cited "slide
+title › Speaker notes"). Pictures and charts carry no text and are skipped.
 """
 from __future__ import annotations
 
@@ -16,10 +16,9 @@ import io
 from typing import Any, Iterator
 
 from ingest import containers
-from ingest.document import Loaded, Loader, TextLayout
+from ingest.document import Loaded, Loader, TextLayout, table_lines
 
 NOTES_LABEL = "Speaker notes"
-CELL_SEPARATOR = " | "
 UNTITLED = "Slide {n}"
 
 
@@ -54,10 +53,8 @@ def shape_lines(shape: Any) -> Iterator[str]:
         for member in _reading_order(shape.shapes):
             yield from shape_lines(member)
     elif getattr(shape, "has_table", False):
-        for row in shape.table.rows:
-            cells = [" ".join(cell.text.split()) for cell in row.cells if not cell.is_spanned]
-            if any(cells):
-                yield CELL_SEPARATOR.join(cells)
+        yield from table_lines([[" ".join(cell.text.split()) for cell in row.cells if not cell.is_spanned]
+                                for row in shape.table.rows])
     elif getattr(shape, "has_text_frame", False):
         for paragraph in shape.text_frame.paragraphs:
             yield paragraph.text
@@ -86,7 +83,8 @@ def _title_shape(slide: Any) -> Any | None:
 def load(data: bytes, chunk_chars: int) -> Loaded:
     import pptx
 
-    containers.open_zip(data).close()  # declared sizes checked before python-pptx inflates anything
+    with containers.open_zip(data) as archive:  # declared sizes checked before python-pptx inflates anything
+        containers.refuse_dtd(archive)
     deck = pptx.Presentation(io.BytesIO(data))
     layout = TextLayout()
     inherited: dict[tuple[int, int], tuple[int, int]] = {}

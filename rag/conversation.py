@@ -27,10 +27,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
+from rag.answer import REFUSALS, Answer
 from rag.korean import detect_lang
+from rag.validation import InvalidQuestion
 from rag.references import (
-    LAST, MARKS, answer_lists, attach_focus, content_words, find_ordinal, focus_of, has_own_subject, join_item,
-    replace_anaphors,
+    LAST, MARKS, answer_lists, attach_focus, content_words, dangling_reference, find_ordinal, focus_of,
+    has_own_subject, join_item, pronoun_ordinal, replace_anaphors,
 )
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,9 @@ class Resolution:
     reference: str | None = None  # ordinal | anaphor | no_subject
     focus: str | None = None
     notes: list[str] = field(default_factory=list)
+    # the words of a reference nothing earlier gives a meaning to ("그 두 번째 것" with no list
+    # before it): the question is not guessed at, the answer asks what is meant (``clarification``)
+    unresolved: str | None = None
 
     @property
     def rewritten(self) -> bool:
@@ -64,7 +69,25 @@ class Resolution:
     def debug(self) -> dict[str, object]:
         return {"understood_as": self.text if self.rewritten else None,
                 "follow_up": {"method": self.method, "reference": self.reference, "focus": self.focus,
-                              **({"notes": self.notes} if self.notes else {})}}
+                              **({"notes": self.notes} if self.notes else {}),
+                              **({"unresolved": self.unresolved} if self.unresolved else {})}}
+
+    def clarification(self, generator: str, timings: dict[str, float]) -> Answer:
+        """The answer to a question whose reference could not be resolved: a question back, in
+        the question's language, refused (nothing was searched, nothing is cited)."""
+        lang = detect_lang(self.original)
+        text = CLARIFY.get(lang, CLARIFY["ko"]).format(phrase=self.unresolved)
+        return Answer(text, True, generator, timings_ms=timings, lang=lang,
+                      debug={**self.debug(), "refusal_reason": "the question refers to something the conversation "
+                                                                 "never named", "clarify": True})
+
+
+CLARIFY = {
+    "ko": "'{phrase}'이(가) 무엇을 가리키는지 알 수 없습니다. 앞선 대화에 그런 것이 나오지 않았어요. "
+          "무엇에 대해 묻는지 이름을 넣어 다시 질문해 주세요.",
+    "en": "I can't tell what '{phrase}' refers to: nothing earlier in the conversation names it. "
+          "Please ask again, naming what you mean.",
+}
 
 
 Condense = Callable[[list[dict[str, str]]], str]
@@ -76,13 +99,25 @@ CONDENSE_PROMPT = (
 
 
 class FollowUpResolver:
-    """``resolve(question, history)``; ``condense`` is an LLM call (messages -> text), or None."""
+    """``resolve(question, history)``; ``condense`` is an LLM call (messages -> text), or None;
+    ``max_chars`` (RAG_MAX_QUESTION_CHARS) bounds the rewrite as it bounds a question."""
 
-    def __init__(self, condense: Condense | None = None) -> None:
+    def __init__(self, condense: Condense | None = None, max_chars: int | None = None) -> None:
         self.condense = condense
+        self.max_chars = max_chars
 
     def resolve(self, question: str, history: Sequence[Turn]) -> Resolution:
-        history = list(history)[-MAX_TURNS:]
+        """Raises :class:`~rag.validation.InvalidQuestion` (422, field ``history``) when the
+        rewrite is longer than ``max_chars``: it would be analysed as a question of that length."""
+        resolution = self._resolve(question, list(history)[-MAX_TURNS:])
+        if resolution.reference is None and not resolution.rewritten:
+            resolution.unresolved = dangling_reference(question, detect_lang(question))
+        if self.max_chars is not None and len(resolution.text) > self.max_chars:
+            raise InvalidQuestion("history", f"the question rewritten with the conversation is {len(resolution.text)} "
+                                             f"characters, longer than {self.max_chars} (RAG_MAX_QUESTION_CHARS)")
+        return resolution
+
+    def _resolve(self, question: str, history: list[Turn]) -> Resolution:
         if not history:
             return Resolution(question, question)
         if self.condense is not None:
@@ -113,6 +148,12 @@ class FollowUpResolver:
         return text
 
 
+def _refused(answer: str) -> bool:
+    text = answer.strip()
+    return text in REFUSALS.values() or any(text.startswith(c.split("{phrase}")[0]) and "{phrase}" in c
+                                            and text.endswith(c.split("{phrase}")[1][-20:]) for c in CLARIFY.values())
+
+
 def resolve_by_rules(question: str, history: list[Turn]) -> Resolution:
     prev = history[-1]
     if prev.understood_as:
@@ -121,7 +162,9 @@ def resolve_by_rules(question: str, history: list[Turn]) -> Resolution:
         prev_question = resolve_by_rules(prev.question, history[:-1]).text
     else:
         prev_question = prev.question
-    focus = focus_of(prev_question)
+    # a refused turn ("안녕?" -> "the notes do not cover this") named nothing the notes know of:
+    # its words are no focus to put in the place of "그 모델"
+    focus = None if _refused(prev.answer) else focus_of(prev_question)
     lang = detect_lang(question)
     found = find_ordinal(question, lang)
     if found is not None:
@@ -133,6 +176,9 @@ def resolve_by_rules(question: str, history: list[Turn]) -> Resolution:
             item = items[-1] if n == LAST else items[n - 1]
             text = join_item(question[:a], item, question[b:], lang)
             return Resolution(text, question, "rules", "ordinal", item)
+        phrase = pronoun_ordinal(question, lang)
+        if phrase is not None:  # "the second one" with no list that long before it: not guessed
+            return Resolution(question, question, "rules", "ordinal", focus, unresolved=phrase)
     if focus is None or focus.lower() in question.lower():
         return Resolution(question, question, "rules", None, focus)
     replaced = replace_anaphors(question, focus, lang)

@@ -8,6 +8,7 @@ snapshot id, verdict, comment) plus the time it arrived: no address, no client i
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from dataclasses import asdict, dataclass, field
@@ -50,6 +51,18 @@ class Feedback:
     created: str | None = None
 
 
+def _private(path: Path) -> None:
+    """Create ``path`` readable and writable by the service's user only (0600: students'
+    questions and comments), or tighten an existing file we own to that. SQLite gives its
+    ``-wal`` and ``-shm`` files the database file's permissions."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(fd).st_uid == os.getuid() and os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 class FeedbackStore:
     """Append-only store; one connection per call, so it is safe across threads and workers."""
 
@@ -62,6 +75,7 @@ class FeedbackStore:
         if not self._ready:
             with self._lock:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                _private(self.path)
                 con = sqlite3.connect(self.path, timeout=10)
                 con.execute("PRAGMA journal_mode=WAL")
                 con.executescript(SCHEMA)

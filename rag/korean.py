@@ -20,7 +20,11 @@ STOP_STEMS = frozenset({"하", "되", "있", "없", "같", "이", "않", "보", 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN = re.compile(r"[A-Za-z]")
 
+# Kiwi's tokenize is not documented as thread-safe, so one lock guards the one Kiwi. Every hold
+# is bounded: request texts are bounded before analysis (rag.validation), and a batch is analysed
+# LOCK_BATCH texts per hold, so a question waits for at most one small batch of an ingest.
 _lock = threading.Lock()
+LOCK_BATCH = 32
 
 
 @lru_cache(maxsize=1)
@@ -91,6 +95,7 @@ def morpheme_count(text: str) -> int:
 
 _CACHE_SIZE = 50000
 _cache: OrderedDict[str, list[str]] = OrderedDict()
+_cache_lock = threading.Lock()
 
 
 @lru_cache(maxsize=4096)
@@ -104,6 +109,17 @@ def tagged_content_tokens(text: str) -> tuple[tuple[str, str, str], ...]:
     return tuple(_content(toks))
 
 
+def remember(text: str, tokens: list[str]) -> None:
+    """Put ``text``'s content morphemes, found by another pass of Kiwi over the same text (the
+    sentence split of ``rag.sentences``, which the ingest runs first), in the LRU that
+    :func:`content_tokens_batch` reads: the offline embedder's fit then analyses no line twice."""
+    with _cache_lock:
+        _cache[text] = tokens
+        _cache.move_to_end(text)
+        if len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+
+
 def content_tokens_batch(texts: Sequence[str]) -> list[list[str]]:
     """Batch form used at ingest; a bounded LRU spares re-analysing a text seen moments ago
     (the offline embedder's fit and the chunk embeddings share most of their texts)."""
@@ -111,8 +127,10 @@ def content_tokens_batch(texts: Sequence[str]) -> list[list[str]]:
         return []
     missing = list(dict.fromkeys(t for t in texts if t not in _cache))
     if missing:
-        with _lock:
-            results = list(kiwi().tokenize(missing))
+        results = []
+        for i in range(0, len(missing), LOCK_BATCH):
+            with _lock:
+                results += list(kiwi().tokenize(missing[i : i + LOCK_BATCH]))
         for text, toks in zip(missing, results):
             _cache[text] = [t for t, _, _ in _content(toks)]
             if len(_cache) > _CACHE_SIZE:

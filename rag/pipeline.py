@@ -34,7 +34,7 @@ class AnswerPipeline:
         self.searcher = searcher
         self.generator = generator
         # With an LLM, follow-ups are condensed by the model; without one, by rag.conversation's rules.
-        self.resolver = FollowUpResolver(getattr(generator, "complete", None))
+        self.resolver = FollowUpResolver(getattr(generator, "complete", None), settings.max_question_chars)
 
     def _generate_kwargs(self, instructions: str | None) -> dict[str, Any]:
         """A client's system message reaches a generator that can follow it (an LLM), no other."""
@@ -85,6 +85,10 @@ class AnswerPipeline:
         t0 = time.perf_counter()
         snapshot = snapshot or self.searcher.snapshot()
         resolution = self.resolver.resolve(question, history)
+        _check(cancel)  # gone while the follow-up was resolved: do not search
+        if resolution.unresolved:  # "그 두 번째 것" with nothing before it: ask, do not guess
+            t = time.perf_counter()
+            return resolution.clarification(self.generator.name, _timings(t0, t, t))
         result = self._search(resolution.text, k, retriever, snapshot)
         return self.answer(result, snapshot, t0, resolution, instructions, cancel)
 
@@ -112,10 +116,12 @@ class AnswerPipeline:
         t0 = time.perf_counter()
         snapshot = snapshot or self.searcher.snapshot()
         resolution = self.resolver.resolve(question, history)
-        result = self._search(resolution.text, k, retriever, snapshot)
-        if result.refused:
+        _check(cancel)  # gone while the follow-up was resolved: do not search
+        result = None if resolution.unresolved else self._search(resolution.text, k, retriever, snapshot)
+        if result is None or result.refused:
             t = time.perf_counter()
-            answer = refusal(result.lang, self.generator.name, _timings(t0, t, t), _refusal_debug(result, resolution))
+            answer = resolution.clarification(self.generator.name, _timings(t0, t, t)) if result is None else \
+                refusal(result.lang, self.generator.name, _timings(t0, t, t), _refusal_debug(result, resolution))
             yield StreamEvent("token", answer.answer)
             yield StreamEvent("answer", answer)
             return

@@ -236,3 +236,53 @@ def _fix_particles(text: str, focus: str) -> str:
 def join_item(before: str, item: str, after: str, lang: str) -> str:
     text = f"{before}{item}{after}"
     return _fix_particles(text, item) if lang != "en" else text
+
+
+_KO_PRONOUN_ORDINAL = re.compile(r"^(?:그|이|저)\s|(?:것|거|꺼|항목)$")
+_EN_PRONOUN_ORDINAL = re.compile(r"\b(?:one|item|thing)$", re.I)
+
+
+def pronoun_ordinal(question: str, lang: str) -> str | None:
+    """The ordinal that stands for an item of a list rather than qualifying a noun of the
+    question: "그 두 번째 것", "마지막 거", "the second one" (not "YOLO의 두 번째 단계"); None else."""
+    found = find_ordinal(question, lang)
+    if found is None:
+        return None
+    a, b = found[1]
+    phrase = question[a:b].strip()
+    pattern = _EN_PRONOUN_ORDINAL if lang == "en" else _KO_PRONOUN_ORDINAL
+    return phrase if pattern.search(phrase) or not has_own_subject(question, lang) else None
+
+
+def anaphor_phrase(question: str, lang: str) -> str | None:
+    """The first anaphor of the question with the noun it determines, as written ("그 모델",
+    "그것", "it"); None when there is none. English pronouns count only in a question with no
+    subject of its own ("How does it work?", not "What is BERT and how is it trained?")."""
+    if lang == "en":
+        if has_own_subject(question, lang):
+            return None
+        m = next((m for m in _EN_WORD.finditer(question) if m.group(0).lower() in EN_ANAPHORS), None)
+        return m.group(0) if m else None
+    toks = morphemes(question)
+    for i, t in enumerate(toks):
+        phrase = None
+        if t.tag == "NP" and _DEMONSTRATIVE.match(t.form):
+            phrase = (t.start, t.start + t.len)
+        elif t.tag == "MM" and t.form in DETERMINERS:
+            nxt = toks[i + 1] if i + 1 < len(toks) else None
+            phrase = (t.start, nxt.start + nxt.len if nxt is not None and nxt.tag in NOUN_TAGS else t.start + t.len)
+        if phrase is None:
+            continue
+        # a name of the question's own, or any noun before the anaphor, is what it points back to
+        # ("Llama 2는 ..., 그 과정의 RLHF", "이 스터디에서 AI 모델을"): the question stands alone
+        own = [p for p in noun_phrases(question) if not (phrase[0] <= p[2] < phrase[1])]
+        if any(name for _, name, _, _ in own) or any(p[3] <= phrase[0] for p in own):
+            return None
+        return question[phrase[0] : phrase[1]]
+    return None
+
+
+def dangling_reference(question: str, lang: str) -> str | None:
+    """The words of a reference only a conversation could give a meaning to (an ordinal standing
+    for a list item, an anaphor), for a question that has nothing to resolve them against."""
+    return pronoun_ordinal(question, lang) or anaphor_phrase(question, lang)

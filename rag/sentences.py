@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from rag.korean import _content, _lock, kiwi
+from rag.korean import LOCK_BATCH, _content, _lock, kiwi, remember
 
 _LINE = re.compile(r"[^\n]+")
 
@@ -38,9 +38,13 @@ def split_many(texts: Sequence[str]) -> list[list[Sentence]]:
     out: list[list[Sentence]] = [[] for _ in texts]
     if not lines:
         return out
-    with _lock:  # Kiwi is not documented as thread-safe
-        results = list(kiwi().split_into_sents([line for _, _, line in lines], return_tokens=True))
+    texts_ = [line for _, _, line in lines]
+    results: list = []
+    for k in range(0, len(texts_), LOCK_BATCH):  # a bounded hold of the one Kiwi (rag.korean)
+        with _lock:  # Kiwi is not documented as thread-safe
+            results += list(kiwi().split_into_sents(texts_[k : k + LOCK_BATCH], return_tokens=True))
     for (i, off, line), sents in zip(lines, results):
+        line_tokens: list[str] = []
         for s in sents:
             a, b = s.start, s.end
             while a < b and line[a].isspace():
@@ -49,6 +53,8 @@ def split_many(texts: Sequence[str]) -> list[list[Sentence]]:
                 b -= 1
             if b > a:
                 out[i].append(Sentence(off + a, off + b, tuple(t for t, _, _ in _content(s.tokens))))
+                line_tokens += out[i][-1].tokens
+        remember(line, line_tokens)  # the same morphemes Kiwi's tokenize gives the whole line
     return out
 
 

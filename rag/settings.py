@@ -115,10 +115,17 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     max_upload_mb: float = Field(20.0, gt=0)
     max_question_chars: int = Field(2000, ge=10)
+    max_history_chars: int = Field(
+        8000, ge=100, description="Characters of conversation a question may carry with it (earlier turns, earlier "
+        "OpenAI messages, all together): more is a 413. Each earlier question is held to RAG_MAX_QUESTION_CHARS")
     cors_origins: list[str] = Field(default_factory=list)
     feedback_db: Path = Field(
         Path("data/feedback.sqlite"), description="Students' feedback (its own file: not under index_dir)")
     feedback_per_minute: int = Field(10, ge=1, description="Feedback posts allowed per client address per minute")
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="Addresses of reverse proxies whose X-Forwarded-For is believed (JSON list, "
+        "or '*'); `rag serve` passes them to uvicorn. Unset: the peer address is the client, and requests "
+        "carrying X-Forwarded-For share one feedback budget")
     milvus_uri: str = Field(
         "http://127.0.0.1:19530",
         description="Milvus server for RAG_INDEX_BACKEND=milvus (a Milvus standalone/cluster, or `milvus-lite server`); "

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
-from rag.errors import InvalidInput
+from rag.errors import InvalidInput, TooLarge
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,10 @@ class Limits:
 
 
 Rule = Callable[[str, Limits], "str | None"]
+
+
+class ConversationTooLong(TooLarge):
+    """The earlier turns sent with a question are, all together, over RAG_MAX_HISTORY_CHARS (413)."""
 
 
 class InvalidQuestion(InvalidInput):
@@ -81,6 +85,18 @@ def check_question(text: str, max_chars: int, field: str = "question") -> str:
     return _apply(QUESTION_RULES, text, Limits(max_chars), field)
 
 
-def check_text(text: str, max_chars: int, field: str) -> str:
-    """The :data:`TEXT_RULES` only, for text sent along with a question (not the question itself)."""
-    return _apply(TEXT_RULES, text, Limits(max_chars), field)
+def check_conversation(parts: Sequence[tuple[str, str, bool]], max_chars: int, max_total: int) -> None:
+    """Text a client sends with a question, bounded before any analysis: ``parts`` are
+    ``(field, text, is_question)``; an earlier question (or how it was understood) is held to
+    the question rules' length (``max_chars``, RAG_MAX_QUESTION_CHARS), every part to
+    :data:`TEXT_RULES`, and all of them together to ``max_total`` characters (RAG_MAX_HISTORY_CHARS).
+
+    Raises :class:`InvalidQuestion` (422) naming the part, or :class:`ConversationTooLong` (413)."""
+    limits = Limits(max_chars)
+    total = 0
+    for field, text, is_question in parts:
+        _apply([*TEXT_RULES, within_length] if is_question else TEXT_RULES, text, limits, field)
+        total += len(text)
+    if total > max_total:
+        raise ConversationTooLong(f"the conversation sent with the question is {total} characters, more than "
+                                  f"{max_total} (RAG_MAX_HISTORY_CHARS): send fewer or shorter earlier turns")

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.sse import _SSE_EVENT_SCHEMA, format_sse_event
 
 from api.cancellation import CancellingEventStream, produce_in_thread, run_cancellable
-from api.deps import ServicesDep, SettingsDep, SnapshotDep, check_question
+from api.deps import ServicesDep, SettingsDep, SnapshotDep, check_conversation, check_question
 from api.errors import error_body, responses
 from api.schemas import AnswerOut, AskRequest
 from rag.errors import RagError
@@ -29,6 +29,12 @@ SSE_EXAMPLE = (
 def checked_ask(body: Annotated[AskRequest, Body()], settings: SettingsDep) -> AskRequest:
     """Validation that needs settings, done before any response (or stream) starts."""
     check_question(body.question, settings)
+    parts: list[tuple[str, str, bool]] = []
+    for i, turn in enumerate(body.history):
+        parts += [(f"history.{i}.question", turn.question, True), (f"history.{i}.answer", turn.answer, False)]
+        if turn.understood_as is not None:
+            parts.append((f"history.{i}.understood_as", turn.understood_as, True))
+    check_conversation(parts, settings)
     return body
 
 

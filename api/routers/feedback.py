@@ -1,7 +1,8 @@
 """POST /feedback: a student marks an answer helpful or wrong (with an optional comment).
 
-Stored in its own SQLite file (``RAG_FEEDBACK_DB``), rate-limited per client address with
-the ``limits`` library (a moving window of ``RAG_FEEDBACK_PER_MINUTE`` per worker process).
+Stored in its own SQLite file (``RAG_FEEDBACK_DB``, created 0600), rate-limited per client
+address with the ``limits`` library (a moving window of ``RAG_FEEDBACK_PER_MINUTE`` per worker
+process); the address is the peer's unless ``RAG_TRUSTED_PROXIES`` names the proxy in front.
 """
 from __future__ import annotations
 
@@ -81,6 +82,16 @@ def _limit(request: Request) -> RateLimit:
     return state.feedback_limit
 
 
+def client_key(request: Request, trusted_proxies: list[str]) -> str:
+    """Whom the rate limit counts. The peer address, as the server saw it; with no trusted proxy
+    configured (RAG_TRUSTED_PROXIES), a request carrying X-Forwarded-For counts against one
+    shared budget, since a server started with uvicorn's defaults replaces the peer of a local
+    connection with that header's claim, and rotating it would pass the limit."""
+    if not trusted_proxies and "x-forwarded-for" in request.headers:
+        return "x-forwarded-for (no RAG_TRUSTED_PROXIES)"
+    return request.client.host if request.client else "unknown"
+
+
 def _store(request: Request) -> FeedbackStore:
     state = request.app.state
     if getattr(state, "feedback_store", None) is None:
@@ -91,7 +102,7 @@ def _store(request: Request) -> FeedbackStore:
 @router.post("/feedback", response_model=FeedbackOut, status_code=201, responses=responses(400, 413, 422, 429, 507),
              summary="Mark an answer helpful or wrong; stored with its question, answer, sources and snapshot id")
 def post_feedback(body: FeedbackIn, request: Request, services: ServicesDep) -> dict[str, Any]:
-    _limit(request).hit(request.client.host if request.client else "unknown")
+    _limit(request).hit(client_key(request, services.settings.trusted_proxies))
     saved = _store(request).add(Feedback(
         verdict=body.verdict, question=body.question, answer=body.answer, refused=body.refused,
         sources=[s.model_dump(exclude_none=True) for s in body.sources], snapshot=body.snapshot,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Request
 
 from api import openai_compat as oa
 from api.cancellation import CancellingEventStream, produce_in_thread, run_cancellable
-from api.deps import ServicesDep, SettingsDep, SnapshotDep, check_question, check_text
+from api.deps import ServicesDep, SettingsDep, SnapshotDep, check_conversation, check_question
 from api.errors import HTTP_CODES, error_body, invalid
 from api.openai_budget import counter_for
 from rag.errors import NotFound
@@ -22,6 +22,7 @@ STARTED = int(time.time())
 
 class ModelNotFound(NotFound):
     code = "model_not_found"  # OpenAI's code for the same case
+    param = "model"
 
 STREAM_EXAMPLE = (
     'data: {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": "BERT는 "}, ...}]}\n\n'
@@ -47,12 +48,19 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 )
 async def chat_completions(body: oa.ChatRequest, services: ServicesDep, settings: SettingsDep, snapshot: SnapshotDep,
                            request: Request) -> Any:
+    body.check_parameters()
+    if body.model != oa.MODEL_ID:
+        raise ModelNotFound(f"the model '{body.model[:80]}' does not exist; this service offers '{oa.MODEL_ID}' "
+                            "(GET /v1/models)")
     question = body.question()
     if question is None:
         raise invalid("messages", "no message with role 'user'")
-    for i, message in enumerate(body.messages):  # every turn a client sends, decided before any stream starts
-        check_text(message.text(), settings, field=f"messages.{i}.content")
-    check_question(question, settings, field="messages.content")
+    last = body.last_user()
+    # every message a client sends is bounded before any analysis (or stream) starts: earlier user
+    # messages as questions, all of them together by RAG_MAX_HISTORY_CHARS
+    check_conversation([(f"messages.{i}.content", m.text(), m.role == "user")
+                        for i, m in enumerate(body.messages) if i != last], settings)
+    check_question(question, settings, field=f"messages.{last}.content")
     metrics = request.app.state.metrics
     cancel = Cancellation()
     pipeline = services.pipeline

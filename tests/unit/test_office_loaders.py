@@ -31,7 +31,7 @@ def test_docx_paragraphs_headings_and_tables_in_document_order() -> None:
     ], title="오팔 노트")
     doc = load_bytes("오팔.docx", data, "docx")
     assert doc.type == "docx" and doc.title == "오팔 노트" and doc.pages[0].number is None
-    a, b, c, d, e = _pos(doc.text, "오팔 신경망은", "항목 | 값", "오팔 학습률 | 0.003", "표 다음에", "오팔 활성화 함수는")
+    a, b, c, d, e = _pos(doc.text, "오팔 신경망은", "항목 | 값", "항목: 오팔 학습률 · 값: 0.003", "표 다음에", "오팔 활성화 함수는")
     assert a < b < c < d < e  # the table stays between the paragraphs around it
     assert [h.title for h in doc.headings] == ["오팔 신경망 정리", "오팔 활성화 함수"]
     assert all(doc.text[h.start:].startswith(h.title) for h in doc.headings)
@@ -96,7 +96,7 @@ def test_pptx_one_page_per_slide_titles_as_sections_and_notes_after_the_slide() 
 def test_pptx_reading_order_tables_and_groups() -> None:
     doc = load_bytes("order.pptx", pptx_bytes(DECK), "pptx")
     page3 = doc.text[doc.pages[2].start:doc.pages[2].end]
-    top, below, table, g1, g2 = _pos(page3, "위 상자", "아래 상자", "모델 | 층\n토파즈-S | 6", "묶음 첫", "묶음 둘째")
+    top, below, table, g1, g2 = _pos(page3, "위 상자", "아래 상자", "모델 | 층\n모델: 토파즈-S · 층: 6", "묶음 첫", "묶음 둘째")
     assert top < below < table < g1 < g2  # by position on the slide, not by the order shapes were added
 
 
@@ -110,7 +110,7 @@ def test_hwpx_sections_in_spine_order_outline_headings_and_tables() -> None:
     doc = load_bytes("가넷.hwpx", data, "hwpx")
     assert doc.type == "hwpx"
     assert [h.title for h in doc.headings] == ["가넷 최적화 기법", "가넷 모멘텀"]
-    a, b, c = _pos(doc.text, "기울기를 두 번", "이름 | 값\n가넷 감쇠 | 0.9", "이전 기울기의 절반")
+    a, b, c = _pos(doc.text, "기울기를 두 번", "이름 | 값\n이름: 가넷 감쇠 · 값: 0.9", "이전 기울기의 절반")
     assert a < b < c
     chunks = Chunker(chunk_size=80, chunk_overlap=10).split(doc, [])
     assert {c.section for c in chunks if "절반" in c.text} == {"가넷 모멘텀"}
