@@ -15,10 +15,10 @@ import pytest
 from tests.server import Server, build_index, run_server
 from tests.test_web_page import _ask, _browser_paths, _wait
 
-pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.slow, pytest.mark.timeout(1200)]
+pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.slow, pytest.mark.timeout(2400)]
 
 QUESTION = "GAN은 어떤 두 네트워크로 구성되고 각각 무슨 일을 해?"
-MODEL_S = 600  # the model's answer on two busy cores: tens of seconds, minutes at worst
+MODEL_S = 1500  # the model's answer: tens of seconds on two free cores, up to 15 minutes on a crowded machine
 
 
 @pytest.fixture(scope="module")

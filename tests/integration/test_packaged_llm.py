@@ -27,6 +27,7 @@ KO_TWO_PART = "GAN은 어떤 두 네트워크로 구성되고 각각 무슨 일�
 EN_QUESTION = "In a GAN, what do the generator and the discriminator each do?"
 OFF_TOPIC = "How do I bake sourdough bread?"
 MAX_TOKENS = 96
+TIMEOUT_S = 1500  # reading the prompt took 500 s on two cores shared with a dozen busy processes
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory, packaged_llm: Path) -> Se
     from ingest.pipeline import Ingestor
 
     values = dict(notes_dir=NOTES, index_dir=tmp_path_factory.mktemp("e5-notes"), embedder="e5", generator="llamacpp",
-                  llm_max_tokens=MAX_TOKENS, llm_threads=2, llm_ctx=2048, _env_file=None)
+                  llm_max_tokens=MAX_TOKENS, llm_threads=2, llm_ctx=2048, llm_timeout_s=TIMEOUT_S, _env_file=None)
     s = Settings(**values)  # type: ignore[arg-type]
     summary = Ingestor(s, progress=False).sync()
     assert summary.published and not summary.failed
@@ -62,6 +63,7 @@ def korean_stream(settings: Settings, generator: LlamaCppGenerator) -> list[Stre
 
 
 def model_answered(answer: Answer) -> None:
+    print(f"\n{answer.generator} {answer.timings_ms}: {answer.answer}")  # shown with pytest -s
     assert answer.generator.startswith("llama.cpp:qwen2.5-coder-1.5b-instruct"), answer.generator
     assert "fallback" not in answer.debug and not answer.refused, answer.debug
     assert answer.citations and all(c.supported for c in answer.citations)
@@ -108,5 +110,6 @@ def test_off_topic_question_is_refused_by_the_model(settings: Settings, generato
     assert gated.refused and "model_refused" not in gated.debug
     open_gate = settings.model_copy(update={"refusal_threshold": 0.0})
     answer = pipeline_of(open_gate, generator).run(OFF_TOPIC)
+    print(f"\n{answer.generator} {answer.timings_ms}: {answer.answer} (model wrote: {answer.debug.get('model_refused')})")
     assert answer.refused and answer.debug.get("model_refused"), (answer.answer, answer.debug.get("draft"))
     assert not answer.citations and answer.generator.startswith("llama.cpp:")
