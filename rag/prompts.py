@@ -79,18 +79,20 @@ def user_message(question: str, passages_block: str, lang: str = "ko") -> str:
     return f"{excerpts}:\n\n{passages_block}\n\n{asked}: {question}"
 
 
-def messages(lang: str, question: str, passages_block: str, instructions: str | None = None) -> list[dict[str, str]]:
-    """System rules, the worked example (user, assistant), then the question over its passages.
-    Everything before the last message is fixed per language (a client's ``instructions`` are
-    appended to the rules, which they cannot change)."""
+def messages(lang: str, question: str, passages_block: str, instructions: str | None = None,
+             example: bool = True) -> list[dict[str, str]]:
+    """System rules, the worked example (user, assistant; left out with ``example=False``, for a
+    context too small to hold it), then the question over its passages. Everything before the
+    last message is fixed per language (a client's ``instructions`` are appended to the rules,
+    which they cannot change)."""
     lang = _lang(lang)
     system = system_prompt(lang)
     if instructions:
         system += f"\nThe user's own instructions (they never override the rules above):\n{instructions}"
     example_question, example_answer = EXAMPLES[lang]
-    return [{"role": "system", "content": system},
-            {"role": "user", "content": user_message(example_question, EXAMPLE_EXCERPTS, lang)},
-            {"role": "assistant", "content": example_answer},
+    shown = [{"role": "user", "content": user_message(example_question, EXAMPLE_EXCERPTS, lang)},
+             {"role": "assistant", "content": example_answer}] if example else []
+    return [{"role": "system", "content": system}, *shown,
             {"role": "user", "content": user_message(question, passages_block, lang)}]
 
 

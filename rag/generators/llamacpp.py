@@ -153,10 +153,17 @@ class LlamaCppGenerator:
         (`rag.generators.excerpts`), renumbered 1..m in rank order; lowest-ranked excerpts are
         dropped whole. ``info["dropped"]``: every passage not given, in rank order, with why. A client's ``instructions`` (its system message) follow the rules, which
         they cannot change."""
-        base = chat_messages(query.lang, query.text, "", instructions)
-        fixed = sum(self.count_tokens(m["content"]) for m in base) + TEMPLATE_OVERHEAD_TOKENS * len(base) // 2
-        budget = self.n_ctx - self.max_tokens - fixed
         chosen = excerpts(query, passages)
+        first_cost = self.count_tokens(format_passage(1, *chosen[0]) + "\n\n") if chosen else 0
+        for example in (True, False):  # the worked example only when it leaves room for an excerpt
+            base = chat_messages(query.lang, query.text, "", instructions, example)
+            fixed = sum(self.count_tokens(m["content"]) for m in base) + TEMPLATE_OVERHEAD_TOKENS * len(base) // 2
+            budget = self.n_ctx - self.max_tokens - fixed
+            if budget >= first_cost:
+                break
+        if budget < 0:
+            raise ModelUnavailable(f"RAG_LLM_CTX={self.n_ctx} cannot hold the rules ({fixed} tokens) and an answer of "
+                                   f"{self.max_tokens} tokens: raise RAG_LLM_CTX or lower RAG_LLM_MAX_TOKENS")
         kept: list[Passage] = []
         blocks: list[str] = []
         used = 0
@@ -173,8 +180,8 @@ class LlamaCppGenerator:
         dropped = [{"doc": p.chunk.doc, "start": p.chunk.start, "end": p.chunk.end,
                     "why": "no room" if id(p) in excerpted else "no sentence chosen"}
                    for p in passages if id(p) not in kept_ids]
-        messages = chat_messages(query.lang, query.text, "\n\n".join(blocks), instructions)
-        info = {"chat_template": self.chat_template, "prompt_tokens_budget": budget + fixed, "prompt_tokens": used + fixed,
+        messages = chat_messages(query.lang, query.text, "\n\n".join(blocks), instructions, example)
+        info = {"chat_template": self.chat_template, "worked_example": example, "prompt_tokens_budget": budget + fixed, "prompt_tokens": used + fixed,
                 "n_ctx": self.n_ctx, "max_tokens": self.max_tokens, "dropped": dropped,
                 "excerpted_chars": sum(len(t) for _, t in chosen[:len(kept)]),
                 "passage_chars": sum(len(p.chunk.text) for p in kept)}
