@@ -77,8 +77,12 @@ class OpenAIRemoteGenerator:
         Without the server's tokenizer, a text's UTF-8 length in bytes stands for its token count:
         an upper bound, since every token of a byte-level BPE or byte-fallback SentencePiece
         vocabulary covers at least one byte."""
-        base = chat_messages(query.lang, query.text, "", instructions)
-        budget = self.n_ctx - self.max_tokens - sum(_size(m["content"]) for m in base) - TEMPLATE_OVERHEAD * len(base) // 2
+        first = _size(format_passage(1, passages[0]) + "\n\n") if passages else 0
+        for example in (True, False):  # the worked example only when it leaves room for a passage
+            base = chat_messages(query.lang, query.text, "", instructions, example)
+            budget = self.n_ctx - self.max_tokens - sum(_size(m["content"]) for m in base) - TEMPLATE_OVERHEAD * len(base) // 2
+            if budget >= first:
+                break
         kept: list[Passage] = []
         blocks: list[str] = []
         for p in passages:
@@ -88,7 +92,7 @@ class OpenAIRemoteGenerator:
                 break
             kept.append(p)
             blocks.append(block)
-        return chat_messages(query.lang, query.text, "\n\n".join(blocks), instructions), kept
+        return chat_messages(query.lang, query.text, "\n\n".join(blocks), instructions, example), kept
 
     def complete(self, messages: list[dict[str, str]], max_tokens: int = 96) -> str:
         """One short completion, not streamed (the follow-up condense step); raises RemoteUnavailable."""
