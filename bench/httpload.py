@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from bench.common import ROOT
+from bench.common import NO_BUILT_LLM, ROOT
 from tests.server import server_command
 
 
@@ -98,7 +98,7 @@ def serve(notes: Path, index: Path, workers: int, timeout: float = 180,
     """``uvicorn api.app:app_from_env --factory --workers N`` (``preload``: ``rag serve --workers N
     --preload``, forked by gunicorn after loading the models); ready once every worker answered."""
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | NO_BUILT_LLM
     env.update({"RAG_NOTES_DIR": str(notes), "RAG_INDEX_DIR": str(index), "RAG_EMBEDDER": "offline",
                 "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(ROOT)})
     env.update(extra_env or {})

@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from bench.common import NO_BUILT_LLM
+
 ROOT = Path(__file__).resolve().parents[1]
 TESTSET = ROOT / "data" / "qa" / "testset.jsonl"
 RESULT = ROOT / "bench" / "results" / "load_test.json"
@@ -196,7 +198,7 @@ def _serve(root: Path, token: str, workers: int) -> tuple[subprocess.Popen, str]
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | NO_BUILT_LLM
     env.update(RAG_NOTES_DIR=str(root / "notes"), RAG_INDEX_DIR=str(root / "index"), RAG_EMBEDDER="offline",
                RAG_ADMIN_TOKEN=token, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory", "--host",

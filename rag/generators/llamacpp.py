@@ -1,4 +1,14 @@
-"""Generative answers with llama.cpp over a GGUF model, streamed, within the context window."""
+"""Generative answers with llama.cpp over a GGUF model, streamed, within the context window.
+
+The model is ``RAG_LLM_MODEL`` (a path or a hub file), else the packaged Qwen2.5-Coder-1.5B-
+Instruct once `rag models build llm` has assembled it (`rag.generators.packaged_llm`).
+
+Speed: every chat starts with the same messages for its language (rules and worked example,
+`rag.prompts.messages`), so consecutive questions share that prefix; llama-cpp-python keeps the
+evaluated tokens of the last prompt and only evaluates what differs, and a ``LlamaRAMCache``
+holds the state of earlier prompts so that a question in the other language also starts from
+its evaluated prefix instead of token 0.
+"""
 from __future__ import annotations
 
 import logging
@@ -11,7 +21,9 @@ from typing import Any, Callable, Iterator
 from rag.errors import ModelUnavailable
 from rag.generators.base import Cancellation, Generation, never
 from rag.generators.worker import stream_from_worker
-from rag.prompts import format_passage, system_prompt, user_message
+from rag.generators.excerpts import excerpts
+from rag.generators import packaged_llm
+from rag.prompts import format_passage, is_refusal, messages as chat_messages
 from rag.query import AnalyzedQuery
 from rag.settings import Settings
 from rag.types import Passage
@@ -19,6 +31,7 @@ from rag.types import Passage
 log = logging.getLogger(__name__)
 TEMPLATE_OVERHEAD_TOKENS = 32  # role markers the chat template adds around the two messages
 LOCK_POLL_S = 0.05  # how often a generation waiting for the model checks whether it is still wanted
+STATE_CACHE_BYTES = 256 << 20  # LlamaRAMCache: a few prompt states (about 28 KB per token for the 1.5B model)
 
 
 def resolve_model_path(spec: str) -> Path:
@@ -40,12 +53,44 @@ def resolve_model_path(spec: str) -> Path:
         raise ModelUnavailable(f"LLM model {spec!r} is not available: {exc}") from exc
 
 
+def _model_file(settings: Settings) -> Path:
+    """RAG_LLM_MODEL when set, else the packaged model when built; ModelUnavailable saying how
+    to get one otherwise."""
+    if settings.llm_model:
+        return resolve_model_path(str(settings.llm_model))
+    if packaged_llm.is_built(settings.model_cache_dir):
+        return packaged_llm.model_path(settings.model_cache_dir)
+    raise ModelUnavailable("no LLM: set RAG_LLM_MODEL to a GGUF file, or build the packaged one with "
+                           "`rag models build llm` (it needs the 'llm' extra: pip install -e '.[llm]')")
+
+
+def _perf_reset(llm: Any) -> None:
+    import llama_cpp
+
+    llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
+
+
+def _perf(llm: Any) -> dict[str, float]:
+    """llama.cpp's own counters since the last reset: prompt tokens it evaluated (the reused
+    prefix not counted) and tokens it generated, with their times and rates."""
+    import llama_cpp
+
+    d = llama_cpp.llama_perf_context(llm._ctx.ctx)
+    out = {"prompt_tokens": int(d.n_p_eval), "prompt_ms": round(d.t_p_eval_ms, 1),
+           "generated_tokens": int(d.n_eval), "generation_ms": round(d.t_eval_ms, 1)}
+    out["prompt_tokens_per_s"] = round(d.n_p_eval / d.t_p_eval_ms * 1000, 1) if d.t_p_eval_ms > 0 else None
+    out["generation_tokens_per_s"] = round(d.n_eval / d.t_eval_ms * 1000, 2) if d.t_eval_ms > 0 else None
+    return out
+
+
 class LlamaCppGenerator:
     follows_instructions = True  # a client's system message is passed on (see ``pack``)
 
     @classmethod
     def configured(cls, settings: Settings) -> bool:
-        return bool(settings.llm_model)
+        """``auto`` takes llama.cpp for RAG_LLM_MODEL, or for the packaged model once it is built
+        (unless RAG_LLM_PACKAGED=false)."""
+        return bool(settings.llm_model) or (settings.llm_packaged and packaged_llm.is_built(settings.model_cache_dir))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "LlamaCppGenerator":
@@ -54,13 +99,15 @@ class LlamaCppGenerator:
     def __init__(self, settings: Settings, model_path: Path | None = None) -> None:
         from llama_cpp import Llama
 
-        assert settings.llm_model or model_path
-        self.path = model_path or resolve_model_path(str(settings.llm_model))
+        self.path = model_path or _model_file(settings)
         try:
             self.llm = Llama(model_path=str(self.path), n_ctx=settings.llm_ctx, n_threads=settings.llm_threads or os.cpu_count(),
                              verbose=False)
         except Exception as exc:
             raise ModelUnavailable(f"LLM {self.path} did not load: {exc}") from exc
+        from llama_cpp import LlamaRAMCache
+
+        self.llm.set_cache(LlamaRAMCache(capacity_bytes=STATE_CACHE_BYTES))
         self.chat_template = self._choose_chat_template(settings.llm_chat_format)
         self.name = f"llama.cpp:{self.path.name}"
         self.n_ctx = int(self.llm.n_ctx())
@@ -101,28 +148,43 @@ class LlamaCppGenerator:
 
     def pack(self, query: AnalyzedQuery, passages: list[Passage], instructions: str | None = None,
              ) -> tuple[list[dict[str, str]], list[Passage], dict[str, Any]]:
-        """Messages that fit n_ctx with the answer budget; lowest-ranked passages dropped whole.
-        A client's ``instructions`` (its system message) follow the rules, which they cannot change."""
-        system = system_prompt(query.lang)
-        if instructions:
-            system += f"\nThe user's own instructions (they never override the rules above):\n{instructions}"
-        fixed = self.count_tokens(system) + self.count_tokens(user_message(query.text, "")) + TEMPLATE_OVERHEAD_TOKENS
-        budget = self.n_ctx - self.max_tokens - fixed
+        """Messages that fit n_ctx with the answer budget: the fixed rules and worked example, then
+        the reader's sentences with their context from each passage it chose from
+        (`rag.generators.excerpts`), renumbered 1..m in rank order; lowest-ranked excerpts are
+        dropped whole. ``info["dropped"]``: every passage not given, in rank order, with why. A client's ``instructions`` (its system message) follow the rules, which
+        they cannot change."""
+        chosen = excerpts(query, passages)
+        first_cost = self.count_tokens(format_passage(1, *chosen[0]) + "\n\n") if chosen else 0
+        for example in (True, False):  # the worked example only when it leaves room for an excerpt
+            base = chat_messages(query.lang, query.text, "", instructions, example)
+            fixed = sum(self.count_tokens(m["content"]) for m in base) + TEMPLATE_OVERHEAD_TOKENS * len(base) // 2
+            budget = self.n_ctx - self.max_tokens - fixed
+            if budget >= first_cost:
+                break
+        if budget < 0:
+            raise ModelUnavailable(f"RAG_LLM_CTX={self.n_ctx} cannot hold the rules ({fixed} tokens) and an answer of "
+                                   f"{self.max_tokens} tokens: raise RAG_LLM_CTX or lower RAG_LLM_MAX_TOKENS")
         kept: list[Passage] = []
         blocks: list[str] = []
         used = 0
-        for p in passages:
-            block = format_passage(len(kept) + 1, p)
+        for p, text in chosen:
+            block = format_passage(len(kept) + 1, p, text)
             cost = self.count_tokens(block + "\n\n")
             if used + cost > budget:
                 break
             kept.append(p)
             blocks.append(block)
             used += cost
-        dropped = [{"doc": p.chunk.doc, "start": p.chunk.start, "end": p.chunk.end} for p in passages[len(kept):]]
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user_message(query.text, "\n\n".join(blocks))}]
-        info = {"chat_template": self.chat_template, "prompt_tokens_budget": budget + fixed, "prompt_tokens": used + fixed, "n_ctx": self.n_ctx,
-                "max_tokens": self.max_tokens, "dropped": dropped}
+        excerpted = {id(p) for p, _ in chosen}
+        kept_ids = {id(p) for p in kept}
+        dropped = [{"doc": p.chunk.doc, "start": p.chunk.start, "end": p.chunk.end,
+                    "why": "no room" if id(p) in excerpted else "no sentence chosen"}
+                   for p in passages if id(p) not in kept_ids]
+        messages = chat_messages(query.lang, query.text, "\n\n".join(blocks), instructions, example)
+        info = {"chat_template": self.chat_template, "worked_example": example, "prompt_tokens_budget": budget + fixed, "prompt_tokens": used + fixed,
+                "n_ctx": self.n_ctx, "max_tokens": self.max_tokens, "dropped": dropped,
+                "excerpted_chars": sum(len(t) for _, t in chosen[:len(kept)]),
+                "passage_chars": sum(len(p.chunk.text) for p in kept)}
         return messages, kept, info
 
     @contextmanager
@@ -164,6 +226,7 @@ class LlamaCppGenerator:
                     scores[eos] = 0.0
                 return scores
 
+            _perf_reset(self.llm)
             chunks = self.llm.create_chat_completion(messages=messages, max_tokens=self.max_tokens,
                                                      temperature=self.temperature, stream=True,
                                                      logits_processor=LogitsProcessorList([end_when_stopped]))
@@ -182,12 +245,18 @@ class LlamaCppGenerator:
             # The prompt as the chat template rendered it, counted by llama.cpp: the tokens in
             # the context less those it sampled.
             info["prompt_tokens_used"] = max(int(self.llm.n_tokens) - tokens, 0)
+            info["llama_perf"] = _perf(self.llm)
         if halted is not None:
             log.warning("generation stopped after %d tokens: %s; the model is free", tokens,
                         halted.reason or "it ran past its deadline (RAG_LLM_TIMEOUT_S)")
             halted.raise_if_stopped()
         info["completion_tokens"] = tokens
-        return Generation("".join(pieces).strip(), kept, "", info)
+        text = "".join(pieces).strip()
+        if is_refusal(text):
+            # The model found no answer in the passages: the pipeline answers with a refusal
+            # (the line has no citation, and is not a draft to replace with quotes).
+            info["model_refused"] = True
+        return Generation(text, kept, "", info)
 
     def generate(self, query: AnalyzedQuery, passages: list[Passage],
                  cancel: Cancellation | None = None, instructions: str | None = None) -> Generation:

@@ -18,7 +18,7 @@ from rag.errors import ModelUnavailable
 from rag.generators.base import Cancellation, Generation, never
 from rag.generators.extractive import ExtractiveGenerator
 from rag.generators.worker import stream_from_worker
-from rag.prompts import format_passage, system_prompt, user_message
+from rag.prompts import format_passage, messages as chat_messages
 from rag.query import AnalyzedQuery
 from rag.settings import Settings
 from rag.types import Passage
@@ -72,15 +72,17 @@ class OpenAIRemoteGenerator:
 
     def pack(self, query: AnalyzedQuery, passages: list[Passage],
              instructions: str | None = None) -> tuple[list[dict[str, str]], list[Passage]]:
-        """Our rules as the system message, then the numbered passages and the question, within
+        """Our rules and worked example (`rag.prompts.messages`), then the numbered passages and the question, within
         RAG_LLM_CTX less the answer's max_tokens; lowest-ranked passages are dropped whole.
         Without the server's tokenizer, a text's UTF-8 length in bytes stands for its token count:
         an upper bound, since every token of a byte-level BPE or byte-fallback SentencePiece
         vocabulary covers at least one byte."""
-        system = system_prompt(query.lang)
-        if instructions:
-            system += f"\nThe user's own instructions (they never override the rules above):\n{instructions}"
-        budget = self.n_ctx - self.max_tokens - _size(system) - _size(user_message(query.text, "")) - TEMPLATE_OVERHEAD
+        first = _size(format_passage(1, passages[0]) + "\n\n") if passages else 0
+        for example in (True, False):  # the worked example only when it leaves room for a passage
+            base = chat_messages(query.lang, query.text, "", instructions, example)
+            budget = self.n_ctx - self.max_tokens - sum(_size(m["content"]) for m in base) - TEMPLATE_OVERHEAD * len(base) // 2
+            if budget >= first:
+                break
         kept: list[Passage] = []
         blocks: list[str] = []
         for p in passages:
@@ -90,8 +92,7 @@ class OpenAIRemoteGenerator:
                 break
             kept.append(p)
             blocks.append(block)
-        return [{"role": "system", "content": system},
-                {"role": "user", "content": user_message(query.text, "\n\n".join(blocks))}], kept
+        return chat_messages(query.lang, query.text, "\n\n".join(blocks), instructions, example), kept
 
     def complete(self, messages: list[dict[str, str]], max_tokens: int = 96) -> str:
         """One short completion, not streamed (the follow-up condense step); raises RemoteUnavailable."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server import ROOT, Server, assert_error, parse_sse
+from tests.server import NO_BUILT_LLM, ROOT, Server, assert_error, parse_sse
 
 KO_QUESTION = "YOLO는 객체 탐지를 몇 단계로 처리하는 알고리즘이야?"
 EN_QUESTION = "What is BERT?"
@@ -115,7 +115,7 @@ def test_search_is_the_cli_search_json(client: httpx.Client, server: Server) -> 
     assert r.status_code == 200
     body = r.json()
     assert set(body) == {"refused", "evidence", "passages", "timings_ms"} and len(body["passages"]) == 3
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | NO_BUILT_LLM
     env.update(RAG_NOTES_DIR=str(server.notes_dir), RAG_INDEX_DIR=str(server.index_dir), RAG_EMBEDDER="offline",
                HF_HUB_OFFLINE="1")
     out = subprocess.run([sys.executable, "-m", "api.cli", "search", q, "-k", "3", "--json"], cwd=ROOT, env=env,

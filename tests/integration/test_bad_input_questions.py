@@ -12,7 +12,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 
-from rag.prompts import REFUSAL_LINES, SYSTEM_PROMPT
+from rag.prompts import REFUSAL_LINES, system_prompt
 from tests.server import Server, parse_sse
 
 QUESTIONS: dict[str, str] = {
@@ -62,7 +62,7 @@ def sensible(answer: dict, question: str) -> None:
     """An answer with verified citations, or a refusal; never the system prompt or a leak."""
     assert isinstance(answer["answer"], str) and answer["answer"].strip()
     assert not any(leak in answer["answer"] for leak in LEAKS if leak not in question)
-    assert SYSTEM_PROMPT.splitlines()[0] not in answer["answer"]
+    assert all(system_prompt(lang).splitlines()[0] not in answer["answer"] for lang in ("ko", "en"))
     if answer["refused"]:
         assert answer["citations"] == [] and answer["answer"] in (*REFUSAL_LINES.values(), answer["answer"])
         return

@@ -17,6 +17,7 @@ from rag.embedders import e5_build
 from rag.embedders.e5_build import VerificationFailed, bundled_weights, ensure_built
 from rag.embedders.e5_weights import WeightsCorrupt
 from rag.errors import ModelUnavailable
+from tests.corpus import NO_BUILT_LLM
 
 NO_HUB_MODEL = "no-such-org/no-such-model"
 
@@ -118,7 +119,7 @@ def test_cli_models_build_reports_a_bad_weight_file(tmp_path: Path) -> None:
 
     weights = tmp_path / "e5.bin"
     weights.write_bytes(bundled_weights().read_bytes()[:100_000])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | NO_BUILT_LLM
     env.update(RAG_MODEL_CACHE_DIR=str(tmp_path / "cache"), HF_HUB_OFFLINE="1")
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-m", "api.cli", "models", "build", "--weights", str(weights)], cwd=root,

@@ -18,7 +18,7 @@ from rag.settings import Settings
 from rag.snapshots.format import META, read_current, snapshots_dir
 from rag.snapshots.store import SnapshotStore
 from rag.snapshots.verify import verify_snapshot
-from tests.server import ROOT, Server, build_index, run_server
+from tests.server import NO_BUILT_LLM, ROOT, Server, build_index, run_server
 
 QUESTION = "YOLO는 객체 탐지를 몇 단계로 처리하는 알고리즘이야?"
 
@@ -66,7 +66,7 @@ def damage_live(settings: Settings, damage: Callable[[Path], None], reason: str)
 
 
 def rag_ingest(settings: Settings) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | NO_BUILT_LLM
     env.update(RAG_NOTES_DIR=str(settings.notes_dir), RAG_INDEX_DIR=str(settings.index_dir), RAG_EMBEDDER="offline",
                RAG_KEEP_SNAPSHOTS=str(settings.keep_snapshots), HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
     out = subprocess.run([sys.executable, "-m", "api.cli", "ingest", "--json"], cwd=ROOT, env=env, capture_output=True,

@@ -25,7 +25,7 @@ from rag.errors import StorageFull
 from rag.settings import Settings
 from rag.snapshots.format import read_current, snapshots_dir
 from rag.snapshots.store import SnapshotStore
-from tests.server import ADMIN_TOKEN, ROOT, build_index
+from tests.server import NO_BUILT_LLM, ADMIN_TOKEN, ROOT, build_index
 
 NOTE = "# 디스크 실험\n\n디스크가 가득 찬 상태에서 추가하려는 노트이다. 새 문장이 들어 있다.\n"
 
@@ -60,7 +60,7 @@ def small_disk(index: Path) -> Iterator[bool]:
 
 
 def cli_ingest(settings: Settings) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | NO_BUILT_LLM
     env.update(RAG_NOTES_DIR=str(settings.notes_dir), RAG_INDEX_DIR=str(settings.index_dir), RAG_EMBEDDER="offline",
                HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
     return subprocess.run([sys.executable, "-m", "api.cli", "ingest", "--json"], cwd=ROOT, env=env,

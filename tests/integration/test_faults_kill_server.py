@@ -27,7 +27,7 @@ import httpx
 import pytest
 
 from rag.settings import Settings
-from tests.server import ADMIN_TOKEN, ROOT, build_index, free_port, run_server
+from tests.server import NO_BUILT_LLM, ADMIN_TOKEN, ROOT, build_index, free_port, run_server
 
 pytestmark = pytest.mark.slow
 
@@ -66,7 +66,7 @@ def sha(data: bytes) -> str:
 def kill_during(settings: Settings, park: str, method: str, path: str, upload: tuple[str, bytes] | None) -> list[str]:
     """Start the parked server, send the write, SIGKILL the server at ``park``; the markers seen."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | NO_BUILT_LLM
     env.update({"RAG_NOTES_DIR": str(settings.notes_dir), "RAG_INDEX_DIR": str(settings.index_dir),
                 "RAG_EMBEDDER": "offline", "RAG_ADMIN_TOKEN": ADMIN_TOKEN, "HF_HUB_OFFLINE": "1",
                 "PYTHONPATH": str(ROOT)})

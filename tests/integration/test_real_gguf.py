@@ -49,13 +49,16 @@ def test_template_less_gguf_gets_the_named_fallback(gemma, gemma_path: Path, not
         LlamaCppGenerator(llm_settings(notes_settings, gemma_path, llm_chat_format="no-such-format"))
 
 
-def test_context_is_packed_within_the_window(gemma, notes_snapshot) -> None:  # noqa: ANN001
+def test_context_is_packed_within_the_window(gemma_path: Path, notes_settings: Settings, notes_snapshot) -> None:  # noqa: ANN001
+    from rag.generators.llamacpp import LlamaCppGenerator
     from rag.search import Searcher
 
+    # 1024: the rules and worked example take about 400 of Gemma's tokens before any excerpt
+    gemma = LlamaCppGenerator(llm_settings(notes_settings, gemma_path, llm_ctx=1024))
     result = Searcher(notes_snapshot_settings(gemma), lambda: notes_snapshot).run(QUESTION, k=20)
     messages, kept, info = gemma.pack(result.query, result.passages)
     assert 0 < len(kept) < len(result.passages) and len(info["dropped"]) == len(result.passages) - len(kept)
-    assert info["prompt_tokens"] + info["max_tokens"] <= info["n_ctx"] == 512
+    assert info["prompt_tokens"] + info["max_tokens"] <= info["n_ctx"] == 1024
     generation = gemma.generate(result.query, result.passages)
     # the template's real rendering, counted by llama.cpp, fits beside the answer budget
     assert generation.debug["prompt_tokens_used"] + gemma.max_tokens <= gemma.n_ctx

@@ -15,7 +15,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.server import ROOT, Server, _wait_ready, assert_error, build_index, free_port, stop_process
+from tests.server import NO_BUILT_LLM, ROOT, Server, _wait_ready, assert_error, build_index, free_port, stop_process
 
 TOKEN = "sekret-Admin-Token-9f8e7d6c5b4a"
 WRONG = ("sekret-Admin-Token-9f8e7d6c5b4b", "sekret-Admin-Token-9f8e7d6c5b4", TOKEN + "x", "Bearer-ish", "토큰")
@@ -27,7 +27,7 @@ def rag_serve(root: Path) -> Iterator[Server]:
     """`python -m api.cli serve --port P` with RAG_HOST unset, all output captured in one log."""
     settings = build_index(root)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | NO_BUILT_LLM
     env.update(RAG_NOTES_DIR=str(settings.notes_dir), RAG_INDEX_DIR=str(settings.index_dir), RAG_EMBEDDER="offline",
                RAG_ADMIN_TOKEN=TOKEN, RAG_MAX_UPLOAD_MB="1", HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
     log = Path(tempfile.mkstemp(prefix="rag-serve-", suffix=".log")[1])
