@@ -176,6 +176,7 @@ def load(data: bytes, chunk_chars: int) -> Loaded:
     for block in document.iter_inner_content():
         if hasattr(block, "rows"):
             layout.table(table_cells(block))
+            continue  # a table's cells hold no text boxes of their own paragraph to read
         elif (level := heading_level(block)) is not None and block.text.strip():
             layout.heading(block.text, level)
         else:

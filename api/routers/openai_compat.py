@@ -44,7 +44,7 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
                 "reaches an LLM generator only. `max_tokens` cuts at a sentence boundary (`finish_reason: length`), "
                 "`stop` ends the answer before a sequence, `n` must be 1, `stream_options.include_usage` adds a "
                 "usage chunk. Tokens are the model's, or Kiwi morphemes for extractive answers.",
-    responses={200: {"content": {"text/event-stream": {"example": STREAM_EXAMPLE}}}, **responses(400, 413, 422, 503, 504)},
+    responses={200: {"content": {"text/event-stream": {"example": STREAM_EXAMPLE}}}, **responses(400, 404, 413, 422, 503, 504)},
 )
 async def chat_completions(body: oa.ChatRequest, services: ServicesDep, settings: SettingsDep, snapshot: SnapshotDep,
                            request: Request) -> Any:

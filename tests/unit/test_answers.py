@@ -161,8 +161,10 @@ def test_refused_questions_never_reach_the_generator(notes_settings) -> None:
         def generate(self, query, passages, cancel=None):  # noqa: ANN001, ANN201
             raise AssertionError("the generator must not be called")
 
-    live = LiveSnapshot.from_settings(notes_settings)
-    pipeline = AnswerPipeline(notes_settings, Searcher(notes_settings, live.get), Exploding(""))
+    # the flow, not the verdict: a threshold of 1 refuses every question
+    settings = notes_settings.model_copy(update={"refusal_threshold": 1.0})
+    live = LiveSnapshot.from_settings(settings)
+    pipeline = AnswerPipeline(settings, Searcher(settings, live.get), Exploding(""))
     ko = pipeline.run("맘바(Mamba) 상태공간모델의 셀렉티브 스캔 커널은 어떻게 구현돼?")
     en = pipeline.run("How is the selective scan kernel of the Mamba state-space model implemented?")
     assert ko.refused and en.refused and ko.citations == [] and en.sentences == []
