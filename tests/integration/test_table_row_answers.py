@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import NOTES
 from tests.office_files import docx_bytes, hwpx_bytes
-from tests.test_cli import rag
+from tests.integration.test_cli import rag
 
 pytestmark = pytest.mark.slow
 TABLE = [["모델", "발표 연도", "깊이"], ["큐브넷", "2027", "58층"], ["스피넬넷", "2029", "93층"]]
