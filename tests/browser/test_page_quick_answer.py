@@ -13,7 +13,7 @@ from typing import Iterator
 import pytest
 
 from tests.server import Server, build_index, run_server
-from tests.test_web_page import _ask, _browser_paths, _wait
+from tests.browser.test_web_page import _ask, _browser_paths, _wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.slow, pytest.mark.timeout(2400)]
 
