@@ -15,6 +15,7 @@ from rag.conversation import FollowUpResolver, Resolution, Turn
 from rag.generators.base import Cancellation, Generation, Generator
 from rag.generators.extractive import ExtractiveGenerator
 from rag.search import Searcher
+from rag.short_answer.attach import short_answer_of
 from rag.settings import RetrieverName, Settings
 from rag.snapshots.snapshot import Snapshot
 from rag.types import SearchResult
@@ -72,8 +73,9 @@ class AnswerPipeline:
             debug.setdefault("draft", body)
             debug["refusal_reason"] = "no sentence of the answer is supported by the passages"
             return refusal(result.lang, name, _timings(t0, t1, t2), debug)
+        short = short_answer_of(result.query.text, verified)
         return Answer(text, False, name, verified.citations, verified.sentences, _timings(t0, t1, t2),
-                      result.lang, debug)
+                      result.lang, debug, short)
 
     def run(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
             snapshot: Snapshot | None = None, history: Sequence[Turn] = (), instructions: str | None = None,
