@@ -203,6 +203,8 @@ def ask(
         _print_json(answer.to_dict())
         return
     if not stream:
+        if answer.short_answer:
+            typer.echo(answer.short_answer["text"])  # the fact first, the answer that proves it after
         typer.echo(answer.answer)
     if answer.citations:
         typer.echo("")

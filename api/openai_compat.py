@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 
 from api.errors import error_body
 from api.openai_budget import Shaped, TokenCounter, shape
-from api.schemas import CITATION_EXAMPLE, CitationOut
+from api.schemas import CITATION_EXAMPLE, CitationOut, ShortAnswerOut
 from rag.answer import Answer
 from rag.conversation import Turn
 from rag.errors import RagError
@@ -174,6 +174,9 @@ class ChatCompletion(BaseModel):
     sources: list[CitationOut] = Field(..., description="The answer's verified citations, numbered as in the text")
     refused: bool
     understood_as: str | None = Field(None, description="The follow-up rewritten as a standalone question")
+    short_answer: ShortAnswerOut | None = Field(
+        None, description="The exact fact a factoid question asks for (see /ask); the content then starts with "
+                          "'<its text> — ' before the full answer")
 
 
 class ModelCard(BaseModel):
@@ -219,17 +222,31 @@ def usage(prompt: str, completion: str, count: TokenCounter) -> dict[str, int]:
 
 def _extras(answer: Answer, shaped: Shaped) -> dict[str, Any]:
     return {"sources": [_citation(c) for c in shaped.citations], "refused": answer.refused,
-            "understood_as": answer.debug.get("understood_as")}
+            "understood_as": answer.debug.get("understood_as"), "short_answer": _short(answer, shaped)}
+
+
+def _short(answer: Answer, shaped: Shaped) -> dict[str, Any] | None:
+    """The answer's short answer, when the citation holding it survived ``max_tokens``/``stop``."""
+    short = answer.short_answer
+    return short if short and any(c.n == short["citation"] for c in shaped.citations) else None
+
+
+def short_prefix(answer: Answer, shaped: Shaped) -> str:
+    """"<short answer> — " that the content starts with (issue 28: the fact first, then the
+    full answer that proves it); "" when there is none."""
+    short = _short(answer, shaped)
+    return f"{short['text']} — " if short else ""
 
 
 def completion(req: ChatRequest, answer: Answer, count: TokenCounter) -> dict[str, Any]:
     shaped = shape(answer, req.token_limit(), req.stops(), count)
+    content = short_prefix(answer, shaped) + shaped.content
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "object": "chat.completion", "created": int(time.time()),
         "model": req.model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": shaped.content},
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
                      "finish_reason": shaped.finish_reason, "logprobs": None}],
-        "usage": usage(req.prompt_text(), shaped.content, count),
+        "usage": usage(req.prompt_text(), content, count),
         **_extras(answer, shaped),
     }
 
@@ -239,7 +256,9 @@ def stream_chunks(req: ChatRequest, events: Iterator[StreamEvent], count: TokenC
     """``data: {chunk}`` frames: the role, the text, a last chunk with ``finish_reason`` and
     ``sources``, a usage chunk (``choices: []``) when asked, then ``[DONE]``. With
     ``max_tokens`` or ``stop`` the text is sent once the answer is complete and cut, sentence
-    by sentence; without them, token by token as generated."""
+    by sentence; without them, token by token as generated. The last chunk carries
+    ``short_answer``; buffered, the content also starts with "<short answer> — " (token by token,
+    the text is sent before the short answer is known, so only the field carries it)."""
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
     with_usage = bool(req.stream_options and req.stream_options.include_usage)
     buffered = req.token_limit() is not None or bool(req.stops())
@@ -263,7 +282,10 @@ def stream_chunks(req: ChatRequest, events: Iterator[StreamEvent], count: TokenC
             if on_answer is not None:
                 on_answer(answer)
             shaped = shape(answer, req.token_limit(), req.stops(), count)
-            if buffered:
+            prefix = short_prefix(answer, shaped) if buffered else ""
+            if buffered:  # nothing sent yet: the content starts with the short answer, as unstreamed
+                if prefix:
+                    yield frame(delta({"content": prefix}))
                 for piece in _pieces(shaped.text):
                     yield frame(delta({"content": piece}))
                 tail = shaped.content[len(shaped.text):]
@@ -271,7 +293,7 @@ def stream_chunks(req: ChatRequest, events: Iterator[StreamEvent], count: TokenC
                 tail = shaped.content[len(shaped.text):] if shaped.text == answer.answer else ""
             yield frame(delta({"content": tail}, shaped.finish_reason), **_extras(answer, shaped))
             if with_usage:
-                yield frame([], usage=usage(req.prompt_text(), shaped.content, count))
+                yield frame([], usage=usage(req.prompt_text(), prefix + shaped.content, count))
     except RagError as exc:  # the 200 has been sent: report the failure in-band, as OpenAI does
         yield f"data: {json.dumps(error_body(exc.code, exc.message, '/v1/', 503), ensure_ascii=False)}\n\n"
     yield "data: [DONE]\n\n"
