@@ -93,7 +93,8 @@ def test_eval_json_shape_and_ranges(evaluated: tuple[dict[str, object], Path], c
             "config"} <= set(report)
     assert report["n"] == 7
     assert set(report["retrieval"]) == {"hit@1", "hit@3", "hit@5", "mrr@10", "ndcg@10", "recall@5_multi"}
-    assert set(report["answer"]) == {"keyword_recall", "char_f1"}
+    assert set(report["answer"]) == {"keyword_recall", "char_f1", "short_answer_em", "short_answer_f1",
+                                     "short_answer_coverage"}
     assert set(report["citations"]) == {"precision", "coverage"}
     assert set(report["refusal"]) == {"unanswerable_refused", "answerable_refused"}
     assert set(report["latency_ms"]) == {"retrieval_p50", "retrieval_p95", "answer_p50", "answer_p95"}

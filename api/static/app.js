@@ -14,6 +14,7 @@
   const status = $("#status");
   const result = $("#result");
   const answerText = $("#answer-text");
+  const shortBox = $("#short-answer");
   const refusal = $("#refusal");
   const errorBox = $("#error");
   const panel = $("#quote-panel");
@@ -86,6 +87,7 @@
     sourceList.replaceChildren();
     answerText.replaceChildren();
     answerText.classList.add("streaming");
+    shortBox.hidden = true;
     meta.textContent = "";
     understood.hidden = true;
     feedback.hidden = true;
@@ -165,6 +167,23 @@
     return first;
   }
 
+  // The short answer (a factoid's exact words) in bold, then the quoted sentence holding it with
+  // the span marked and its citation; offsets are the document's (short.start, c.start, c.spans).
+  function renderShort(short) {
+    const c = short && citations.get(short.citation);
+    if (!c) { shortBox.hidden = true; return; }
+    $("#short-text").textContent = short.text;
+    const sp = (c.spans || []).find((s) => s.start <= short.start && short.end <= s.end)
+      || { start: short.start, end: short.end };
+    const sentence = c.quote.slice(sp.start - c.start, sp.end - c.start);
+    const at = short.start - sp.start;
+    const line = $("#short-sentence");
+    line.replaceChildren(document.createTextNode(sentence.slice(0, at)),
+      el("mark", "short-span", sentence.slice(at, at + short.text.length)),
+      document.createTextNode(sentence.slice(at + short.text.length) + " "), citeButton(short.citation));
+    shortBox.hidden = false;
+  }
+
   function renderSources(list) {
     for (const c of list) {
       const li = el("li");
@@ -189,6 +208,7 @@
       $("#refusal-text").textContent = answer.answer;
       answerText.replaceChildren();
     } else {
+      renderShort(answer.short_answer);
       renderAnswer(answer.answer);
       renderSources(answer.citations);
     }
