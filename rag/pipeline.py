@@ -61,6 +61,9 @@ class AnswerPipeline:
             verified = verify(generation.text, generation.passages, self.searcher.glossary)
         name = generation.answered_by or self.generator.name
         locate(verified, snapshot)  # each citation named by the section of its quoted sentences
+        # The exact fact of a factoid question, inside a quoted, cited sentence (issue 28).
+        short = short_answer_of(result.query.text, verified) if any(not s.unsupported for s in verified.sentences) \
+            else None
         t2 = time.perf_counter()
         body = verified.text
         text = f"{generation.preamble}\n{body}" if generation.preamble and body else body
@@ -73,7 +76,6 @@ class AnswerPipeline:
             debug.setdefault("draft", body)
             debug["refusal_reason"] = "no sentence of the answer is supported by the passages"
             return refusal(result.lang, name, _timings(t0, t1, t2), debug)
-        short = short_answer_of(result.query.text, verified)
         return Answer(text, False, name, verified.citations, verified.sentences, _timings(t0, t1, t2),
                       result.lang, debug, short)
 

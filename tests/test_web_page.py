@@ -113,11 +113,15 @@ def test_the_short_answer_comes_first_in_bold(driver, server: Server, tmp_path: 
     bold = box.find_element(By.ID, "short-text")
     assert bold.text == "2조 개" and bold.tag_name == "strong"
     assert int(bold.value_of_css_property("font-weight")) >= 700
-    assert box.find_element(By.CSS_SELECTOR, "#short-sentence mark").text == "2조 개"
-    assert "2조 개의 토큰으로 학습" in box.find_element(By.ID, "short-sentence").text
     answer = driver.find_element(By.ID, "answer-text")
     assert box.location["y"] + box.size["height"] <= answer.location["y"]  # first, above the answer
-    box.find_element(By.CSS_SELECTOR, ".cite").click()  # its citation opens the quoted passage
+    # the span marked inside its sentence: in the answer's quote of it (else on a line of its own)
+    marks = [m for m in driver.find_elements(By.CSS_SELECTOR, "#result mark.short-span") if m.is_displayed()]
+    assert len(marks) == 1 and marks[0].text == "2조 개"
+    holder = marks[0].find_element(By.XPATH, "..")
+    assert holder.get_attribute("id") in ("answer-text", "short-sentence")
+    assert "2조 개의 토큰으로 학습" in holder.text
+    holder.find_element(By.CSS_SELECTOR, ".cite").click()  # its citation opens the quoted passage
     _wait(driver, lambda d: d.find_element(By.ID, "quote-panel").is_displayed())
     assert driver.save_screenshot(str(tmp_path / "short-answer.png"))
     if os.environ.get("SCREENSHOT_DIR"):
