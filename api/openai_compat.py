@@ -220,34 +220,40 @@ def usage(prompt: str, completion: str, count: TokenCounter) -> dict[str, int]:
     return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
 
 
-def _extras(answer: Answer, shaped: Shaped) -> dict[str, Any]:
+def _extras(answer: Answer, shaped: Shaped, prefix: str) -> dict[str, Any]:
     return {"sources": [_citation(c) for c in shaped.citations], "refused": answer.refused,
-            "understood_as": answer.debug.get("understood_as"), "short_answer": _short(answer, shaped)}
+            "understood_as": answer.debug.get("understood_as"),
+            "short_answer": answer.short_answer if prefix else None}
 
 
-def _short(answer: Answer, shaped: Shaped) -> dict[str, Any] | None:
-    """The answer's short answer, when the citation holding it survived ``max_tokens``/``stop``."""
+def shape_with_short(answer: Answer, max_tokens: int | None, stop: list[str], count: TokenCounter
+                     ) -> tuple[str, Shaped]:
+    """(prefix, shaped): the content is ``prefix + shaped.content``, where the prefix is
+    "<short answer> — " (issue 28: the fact first, then the full answer that proves it) when the
+    answer has one and, within ``max_tokens`` (the prefix counted), the citation holding it is
+    kept; else "" and the answer shaped alone."""
     short = answer.short_answer
-    return short if short and any(c.n == short["citation"] for c in shaped.citations) else None
-
-
-def short_prefix(answer: Answer, shaped: Shaped) -> str:
-    """"<short answer> — " that the content starts with (issue 28: the fact first, then the
-    full answer that proves it); "" when there is none."""
-    short = _short(answer, shaped)
-    return f"{short['text']} — " if short else ""
+    if short and not answer.refused:
+        prefix = f"{short['text']} — "
+        budget = None if max_tokens is None else max_tokens - count(prefix)
+        if budget is None or budget > 0:
+            shaped = shape(answer, budget, stop, count)
+            fits = max_tokens is None or count(prefix + shaped.content) <= max_tokens
+            if fits and any(c.n == short["citation"] for c in shaped.citations):
+                return prefix, shaped
+    return "", shape(answer, max_tokens, stop, count)
 
 
 def completion(req: ChatRequest, answer: Answer, count: TokenCounter) -> dict[str, Any]:
-    shaped = shape(answer, req.token_limit(), req.stops(), count)
-    content = short_prefix(answer, shaped) + shaped.content
+    prefix, shaped = shape_with_short(answer, req.token_limit(), req.stops(), count)
+    content = prefix + shaped.content
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "object": "chat.completion", "created": int(time.time()),
         "model": req.model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
                      "finish_reason": shaped.finish_reason, "logprobs": None}],
         "usage": usage(req.prompt_text(), content, count),
-        **_extras(answer, shaped),
+        **_extras(answer, shaped, prefix),
     }
 
 
@@ -281,17 +287,20 @@ def stream_chunks(req: ChatRequest, events: Iterator[StreamEvent], count: TokenC
             answer: Answer = event.data  # type: ignore[assignment]
             if on_answer is not None:
                 on_answer(answer)
-            shaped = shape(answer, req.token_limit(), req.stops(), count)
-            prefix = short_prefix(answer, shaped) if buffered else ""
             if buffered:  # nothing sent yet: the content starts with the short answer, as unstreamed
+                prefix, shaped = shape_with_short(answer, req.token_limit(), req.stops(), count)
                 if prefix:
                     yield frame(delta({"content": prefix}))
                 for piece in _pieces(shaped.text):
                     yield frame(delta({"content": piece}))
                 tail = shaped.content[len(shaped.text):]
-            else:
+            else:  # the text went out token by token: the field alone carries the short answer
+                prefix, shaped = "", shape(answer, None, [], count)
                 tail = shaped.content[len(shaped.text):] if shaped.text == answer.answer else ""
-            yield frame(delta({"content": tail}, shaped.finish_reason), **_extras(answer, shaped))
+            extras = _extras(answer, shaped, prefix)
+            if not buffered and answer.short_answer and not answer.refused:
+                extras["short_answer"] = answer.short_answer
+            yield frame(delta({"content": tail}, shaped.finish_reason), **extras)
             if with_usage:
                 yield frame([], usage=usage(req.prompt_text(), prefix + shaped.content, count))
     except RagError as exc:  # the 200 has been sent: report the failure in-band, as OpenAI does

@@ -121,6 +121,10 @@ def test_http_ask_stream_and_openai_route(server: Server) -> None:
         content = done["choices"][0]["message"]["content"]
         assert content.startswith("2조 개 — ") and "2조 개의 토큰" in content and "[1]" in content
         assert done["short_answer"] == short
+        exact = c.post("/v1/chat/completions", json={**chat, "max_tokens": done["usage"]["completion_tokens"]}).json()
+        assert exact["choices"][0]["message"]["content"] == content  # the prefix counts, and fits
+        tight = c.post("/v1/chat/completions", json={**chat, "max_tokens": 6}).json()
+        assert tight["usage"]["completion_tokens"] <= 6  # never over the budget for the prefix
         plain = c.post("/v1/chat/completions", json={**chat, "messages": [{"role": "user", "content": DEFINITION}]})
         definition = c.post("/ask", json={"question": DEFINITION}).json()["answer"]
         assert plain.json()["choices"][0]["message"]["content"].startswith(definition)  # no prefix
