@@ -135,3 +135,14 @@ def test_http_ask_stream_and_openai_route(server: Server) -> None:
                   if line.startswith("data: {")]
         text = "".join(ch["choices"][0]["delta"].get("content", "") for ch in chunks if ch["choices"])
         assert text.startswith("2조 개 — ") and chunks[-1]["short_answer"] == short
+
+
+def test_korquad_score_reports_short_answers(pipeline: AnswerPipeline) -> None:
+    from rag.evaluation.korquad import KorQuadItem, score
+
+    count = KorQuadItem("count", COUNT, ("《2조 개》",), "003_47161544f8428e78.txt", 0)  # normalised: equal
+    definition = KorQuadItem("definition", DEFINITION, ("어텐션",), "000_6894a9c6475e8976.txt", 0)
+    right = score(pipeline, [count], progress=False)["answer"]
+    assert (right["short_answer_em"], right["short_answer_f1"], right["short_answer_coverage"]) == (1.0, 1.0, 1.0)
+    both = score(pipeline, [count, definition], progress=False)["answer"]
+    assert (both["short_answer_em"], both["short_answer_f1"], both["short_answer_coverage"]) == (0.5, 0.5, 0.5)
