@@ -201,6 +201,8 @@ def ask(
         _print_json(answer.to_dict())
         return
     if not stream:
+        if answer.short_answer:
+            typer.echo(answer.short_answer["text"])  # the fact first, the answer that proves it after
         typer.echo(answer.answer)
     if answer.citations:
         typer.echo("")
@@ -371,7 +373,9 @@ def eval_korquad(
         return
     typer.echo(f"KorQuAD {which.value} articles, {report['n_questions']} questions: "
                f"hit@5 {report['retrieval']['hit@5']}, gold answer in our answer {report['answer']['keyword_recall']}, "
-               f"refused {report['answer']['answerable_refused']}, answer p50 {report['latency_ms']['answer_p50']} ms")
+               f"refused {report['answer']['answerable_refused']}, answer p50 {report['latency_ms']['answer_p50']} ms; "
+               f"short answers: EM {report['answer']['short_answer_em']}, F1 {report['answer']['short_answer_f1']}, "
+               f"coverage {report['answer']['short_answer_coverage']}")
 
 
 @app.command("train-reader")

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 
 from api.errors import error_body
 from api.openai_budget import Shaped, TokenCounter, shape
-from api.schemas import CITATION_EXAMPLE, CitationOut
+from api.schemas import CITATION_EXAMPLE, CitationOut, ShortAnswerOut
 from rag.answer import Answer
 from rag.conversation import Turn
 from rag.errors import RagError
@@ -220,6 +220,9 @@ class ChatCompletion(BaseModel):
     understood_as: str | None = Field(None, description="The follow-up rewritten as a standalone question")
     answered_by: str = Field(..., description="Whose text was served: the model's name, or 'extractive' (quoted notes)")
     fallback: str | None = Field(None, description="Why quoted notes replaced the model's draft, when they did")
+    short_answer: ShortAnswerOut | None = Field(
+        None, description="The exact fact a factoid question asks for (see /ask); the content then starts with "
+                          "'<its text> — ' before the full answer")
 
 
 class ModelCard(BaseModel):
@@ -263,31 +266,51 @@ def usage(prompt: str, completion: str, count: TokenCounter) -> dict[str, int]:
     return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
 
 
-def _extras(answer: Answer, shaped: Shaped) -> dict[str, Any]:
+def _extras(answer: Answer, shaped: Shaped, prefix: str = "") -> dict[str, Any]:
     """What was served, beside ``choices``: the verified sources, whether it is a refusal, the
     follow-up as understood, the generator whose text it is (``answered_by``: the model, or
-    ``extractive`` when quoted notes replaced an unsupported draft) and ``fallback``, why (or null)."""
+    ``extractive`` when quoted notes replaced an unsupported draft), ``fallback``, why (or null),
+    and the short answer the content starts with (or null)."""
     return {"sources": [_citation(c) for c in shaped.citations], "refused": answer.refused,
             "understood_as": answer.debug.get("understood_as"), "answered_by": answer.generator,
-            "fallback": answer.debug.get("fallback")}
+            "fallback": answer.debug.get("fallback"), "short_answer": answer.short_answer if prefix else None}
+
+
+def shape_with_short(answer: Answer, max_tokens: int | None, stop: list[str], count: TokenCounter
+                     ) -> tuple[str, Shaped]:
+    """(prefix, shaped): the content is ``prefix + shaped.content``, where the prefix is
+    "<short answer> — " (issue 28: the fact first, then the full answer that proves it) when the
+    answer has one and, within ``max_tokens`` (the prefix counted), the citation holding it is
+    kept; else "" and the answer shaped alone."""
+    short = answer.short_answer
+    if short and not answer.refused:
+        prefix = f"{short['text']} — "
+        budget = None if max_tokens is None else max_tokens - count(prefix)
+        if budget is None or budget > 0:
+            shaped = shape(answer, budget, stop, count)
+            fits = max_tokens is None or count(prefix + shaped.content) <= max_tokens
+            if fits and any(c.n == short["citation"] for c in shaped.citations):
+                return prefix, shaped
+    return "", shape(answer, max_tokens, stop, count)
 
 
 def completion(req: ChatRequest, answer: Answer, count: TokenCounter) -> dict[str, Any]:
-    shaped = shape(answer, req.token_limit(), req.stops(), count)
+    prefix, shaped = shape_with_short(answer, req.token_limit(), req.stops(), count)
+    content = prefix + shaped.content
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "object": "chat.completion", "created": int(time.time()),
         "model": req.model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": shaped.content},
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
                      "finish_reason": shaped.finish_reason, "logprobs": None}],
-        "usage": usage(req.prompt_text(), shaped.content, count),
-        **_extras(answer, shaped),
+        "usage": usage(req.prompt_text(), content, count),
+        **_extras(answer, shaped, prefix),
     }
 
 
 def stream_chunks(req: ChatRequest, events: Iterator[StreamEvent], count: TokenCounter,
                   on_answer: Callable[[Answer], None] | None = None) -> Iterator[str]:
     """``data: {chunk}`` frames: the role, the text, a last chunk with ``finish_reason``,
-    ``sources`` and ``answered_by`` (what was served), a usage chunk (``choices: []``) when
+    ``sources``, ``answered_by`` (what was served) and ``short_answer``, a usage chunk (``choices: []``) when
     asked, then ``[DONE]``.
 
     Only verified text is streamed: the text is sent once the answer is complete, verified
@@ -295,7 +318,8 @@ def stream_chunks(req: ChatRequest, events: Iterator[StreamEvent], count: TokenC
     carries exactly the content of the non-streaming route. A model's draft is never streamed
     as it is generated: when no sentence of it is supported, the pipeline serves quoted notes
     instead (``answered_by: extractive``, ``fallback`` says why) and a draft already on the
-    wire could not be taken back."""
+    wire could not be taken back. The content starts with "<short answer> — " when there is one,
+    as on the non-streaming route."""
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
     with_usage = bool(req.stream_options and req.stream_options.include_usage)
 
@@ -315,13 +339,15 @@ def stream_chunks(req: ChatRequest, events: Iterator[StreamEvent], count: TokenC
             answer: Answer = event.data  # type: ignore[assignment]
             if on_answer is not None:
                 on_answer(answer)
-            shaped = shape(answer, req.token_limit(), req.stops(), count)
+            prefix, shaped = shape_with_short(answer, req.token_limit(), req.stops(), count)
+            if prefix:
+                yield frame(delta({"content": prefix}))
             for piece in _pieces(shaped.text):
                 yield frame(delta({"content": piece}))
             tail = shaped.content[len(shaped.text):]
-            yield frame(delta({"content": tail}, shaped.finish_reason), **_extras(answer, shaped))
+            yield frame(delta({"content": tail}, shaped.finish_reason), **_extras(answer, shaped, prefix))
             if with_usage:
-                yield frame([], usage=usage(req.prompt_text(), shaped.content, count))
+                yield frame([], usage=usage(req.prompt_text(), prefix + shaped.content, count))
     except RagError as exc:  # the 200 has been sent: report the failure in-band, as OpenAI does
         yield f"data: {json.dumps(error_body(exc.code, exc.message, '/v1/', 503), ensure_ascii=False)}\n\n"
     yield "data: [DONE]\n\n"

@@ -29,6 +29,8 @@ ANSWER_EXAMPLE = {
     "timings_ms": {"retrieval": 15.2, "generation": 31.0, "total": 46.2},
     "lang": "ko",
     "debug": {"evidence": 1.0},
+    "short_answer": {"text": "단일 단계", "doc": "000_6894a9c6475e8976.txt", "start": 91, "end": 96, "citation": 1,
+                     "probability": 0.81},
 }
 SUMMARY_EXAMPLE = {
     "added": 1, "updated": 0, "removed": 0, "unchanged": 5, "failed": [], "chunks": 140, "embedded": 9,
@@ -108,6 +110,15 @@ class SentenceOut(BaseModel):
     unsupported: bool
 
 
+class ShortAnswerOut(BaseModel):
+    text: str = Field(..., description="The exact words of the notes that answer a factoid question")
+    doc: str = Field(..., description="Document id (path relative to the notes directory)")
+    start: int = Field(..., description="Offset of the span in the document as loaded (text == document[start:end])")
+    end: int
+    citation: int = Field(..., description="The citation [n] whose quoted sentence holds the span")
+    probability: float = Field(..., description="The span model's probability, in [0, 1], that it is the exact answer")
+
+
 class AnswerOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [ANSWER_EXAMPLE]})
 
@@ -119,6 +130,10 @@ class AnswerOut(BaseModel):
     timings_ms: dict[str, float]
     lang: str
     debug: dict[str, Any]
+    short_answer: ShortAnswerOut | None = Field(
+        None, description="For a factoid question (a number, count, date, person, place, name or term): the exact "
+                          "span of one quoted, cited sentence that answers it; null for definitions, explanations, "
+                          "comparisons, refusals and whenever the span model is not confident")
 
 
 class PassageOut(BaseModel):

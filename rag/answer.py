@@ -55,6 +55,9 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     lang: str = "ko"
     debug: dict[str, Any] = field(default_factory=dict)
+    # The exact fact a factoid question asks for, inside a quoted, cited sentence (issue 28):
+    # {"text", "doc", "start", "end" (document offsets), "citation": n, "probability"}, or None.
+    short_answer: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

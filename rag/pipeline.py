@@ -15,6 +15,7 @@ from rag.conversation import FollowUpResolver, Resolution, Turn
 from rag.generators.base import Cancellation, Generation, Generator
 from rag.generators.extractive import ExtractiveGenerator
 from rag.search import Searcher
+from rag.short_answer.attach import short_answer_of
 from rag.settings import RetrieverName, Settings
 from rag.snapshots.snapshot import Snapshot
 from rag.types import SearchResult
@@ -64,6 +65,9 @@ class AnswerPipeline:
             verified = verify(generation.text, generation.passages, self.searcher.glossary, embedder=embedder)
         name = generation.answered_by or self.generator.name
         locate(verified, snapshot)  # each citation named by the section of its quoted sentences
+        # The exact fact of a factoid question, inside a quoted, cited sentence (issue 28).
+        short = short_answer_of(result.query.text, verified) if any(not s.unsupported for s in verified.sentences) \
+            else None
         t2 = time.perf_counter()
         body = verified.text
         text = f"{generation.preamble}\n{body}" if generation.preamble and body else body
@@ -77,7 +81,7 @@ class AnswerPipeline:
             debug["refusal_reason"] = "no sentence of the answer is supported by the passages"
             return refusal(result.lang, name, _timings(t0, t1, t2), debug)
         return Answer(text, False, name, verified.citations, verified.sentences, _timings(t0, t1, t2),
-                      result.lang, debug)
+                      result.lang, debug, short)
 
     def run(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
             snapshot: Snapshot | None = None, history: Sequence[Turn] = (), instructions: str | None = None,

@@ -17,6 +17,7 @@
   const answerText = $("#answer-text");
   const quickBadge = $("#quick-badge");
   const draft = $("#draft");
+  const shortBox = $("#short-answer");
   const refusal = $("#refusal");
   const errorBox = $("#error");
   const panel = $("#quote-panel");
@@ -93,6 +94,7 @@
     quickBadge.hidden = true;
     draft.hidden = true;
     draft.replaceChildren();
+    shortBox.hidden = true;
     meta.textContent = "";
     understood.hidden = true;
     feedback.hidden = true;
@@ -172,6 +174,47 @@
     return first;
   }
 
+  // The short answer (a factoid's exact words) in bold above the answer, its span marked inside
+  // the quoted sentence that holds it: in the answer text when the answer quotes that sentence
+  // (whitespace aside), else on a line of its own with its citation. Offsets are the document's
+  // (short.start, c.start, c.spans); only text nodes are made.
+  function renderShort(short) {
+    const c = short && citations.get(short.citation);
+    if (!c) { shortBox.hidden = true; return; }
+    $("#short-text").textContent = short.text;
+    const sp = (c.spans || []).find((s) => s.start <= short.start && short.end <= s.end)
+      || { start: short.start, end: short.end };
+    const sentence = c.quote.slice(sp.start - c.start, sp.end - c.start);
+    const at = short.start - sp.start;
+    const line = $("#short-sentence");
+    shortBox.hidden = false;
+    if (markInAnswer(sentence, at, short.text)) { line.hidden = true; return; }
+    line.replaceChildren(document.createTextNode(sentence.slice(0, at)),
+      el("mark", "short-span", sentence.slice(at, at + short.text.length)),
+      document.createTextNode(sentence.slice(at + short.text.length) + " "), citeButton(short.citation));
+    line.hidden = false;
+  }
+
+  // Mark the short answer inside the answer's quote of its sentence; false when not quoted there.
+  function markInAnswer(sentence, at, text) {
+    const nth = sentence.slice(0, at).split(text).length - 1; // occurrences before the span
+    for (const node of Array.from(answerText.childNodes)) {
+      if (node.nodeType !== Node.TEXT_NODE) continue;
+      const found = findClaim(node.textContent, sentence.trim());
+      if (!found) continue;
+      let pos = found.at - 1;
+      for (let i = 0; i <= nth; i++) {
+        pos = node.textContent.indexOf(text, pos + 1);
+        if (pos < 0 || pos >= found.at + found.length) return false;
+      }
+      const t = node.textContent;
+      node.replaceWith(document.createTextNode(t.slice(0, pos)), el("mark", "short-span", text),
+        document.createTextNode(t.slice(pos + text.length)));
+      return true;
+    }
+    return false;
+  }
+
   function renderSources(list) {
     sourceList.replaceChildren(); // a final answer's sources replace the quick answer's
     for (const c of list) {
@@ -218,6 +261,7 @@
       answerText.replaceChildren();
     } else {
       renderAnswer(answer.answer);
+      renderShort(answer.short_answer);
       renderSources(answer.citations);
     }
     result.lang = answer.lang || "ko";

@@ -1,7 +1,8 @@
 """Aggregating eval rows into the report's metric groups: overall, by type, by language.
 
 Every rate has its own denominator (answerable, unanswerable, scored, answered items, or the
-citations of answered scored items); an empty denominator gives None, never 0.
+citations of answered scored items; for short answers, the factoid items, whose keywords are
+their gold short answers); an empty denominator gives None, never 0.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, Iterable, Sequence
 
 from rag.evaluation import metrics as m
 from rag.evaluation.failures import count_classes
+from rag.evaluation.korquad_metrics import short_answer_summary
 
 
 def _rate(flags: Iterable[bool]) -> float | None:
@@ -38,7 +40,9 @@ def metric_groups(rows: Sequence[dict[str, Any]], k: int) -> dict[str, Any]:
         out["retrieval"]["recall@5_multi"] = _r(m.mean([r["recall@5"] for r in scored if "recall@5" in r]))
     if answerable:
         out["answer"] = {"keyword_recall": _rate(r["keywords_ok"] for r in answerable),
-                         "char_f1": _r(m.mean([r["char_f1"] for r in answerable]))}
+                         "char_f1": _r(m.mean([r["char_f1"] for r in answerable])),
+                         **short_answer_summary((r["short_em"], r["short_f1"], r["short_answer"] is not None)
+                                                for r in answerable if "short_em" in r)}
         out["citations"] = {"precision": _rate(c["relevant"] for c in cited),
                             "coverage": _rate(bool(r["citations"]) for r in answered)}
     out["refusal"] = {"unanswerable_refused": _rate(r["refused"] for r in unanswerable),
@@ -63,7 +67,7 @@ def aggregate(rows: Sequence[dict[str, Any]], k: int, config: dict[str, Any],
         "n": len(rows),
         "counts": {key: overall[key] for key in ("n_answerable", "n_unanswerable", "n_scored")},
         "retrieval": overall.get("retrieval", empty_retrieval),
-        "answer": overall.get("answer", {"keyword_recall": None, "char_f1": None}),
+        "answer": overall.get("answer", {"keyword_recall": None, "char_f1": None, **short_answer_summary([])}),
         "citations": overall.get("citations", {"precision": None, "coverage": None}),
         "refusal": overall["refusal"],
         "latency_ms": overall["latency_ms"],

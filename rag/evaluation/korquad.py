@@ -97,11 +97,16 @@ def score(pipeline: "AnswerPipeline", questions: list[KorQuadItem], k: int = 5, 
     - ``retrieval.hit@k``: a passage of the question's article holding a gold answer is in the top k;
     - ``answer.keyword_recall``: a gold answer is contained in our answer (whitespace ignored), the
       containment measure; ``answer.answerable_refused``: the share refused;
+    - ``answer.short_answer_em`` / ``short_answer_f1`` / ``short_answer_coverage``: our short answer
+      against the gold answers with KorQuAD's normalisation (``korquad_metrics``), a question
+      without one scoring 0, and the share that got one;
     - ``latency_ms.answer_p50``.
     Aggregates only: nothing per question is returned (the odd articles are held back)."""
     from tqdm import tqdm
 
-    hits, contained, refused, times = [], [], [], []
+    from rag.evaluation.korquad_metrics import short_answer_scores, short_answer_summary
+
+    hits, contained, refused, times, shorts = [], [], [], [], []
     snap = pipeline.searcher.snapshot()
     for item in tqdm(questions, desc="korquad", unit="q", leave=False, disable=None if progress is None else not progress):
         answers = [_squash(a) for a in item.answers]
@@ -113,9 +118,12 @@ def score(pipeline: "AnswerPipeline", questions: list[KorQuadItem], k: int = 5, 
         body = "" if answer.refused else _squash(" ".join(s.text for s in answer.sentences) or answer.answer)
         contained.append(any(a in body for a in answers))
         refused.append(answer.refused)
+        short = None if answer.refused or not answer.short_answer else answer.short_answer["text"]
+        shorts.append((*short_answer_scores(short, item.answers), short is not None))
         times.append(answer.timings_ms["total"])
     n = len(questions)
     mean = (lambda xs: round(sum(xs) / n, 4) if n else None)  # noqa: E731
     return {"n_questions": n, "retrieval": {f"hit@{k}": mean(hits)},
-            "answer": {"keyword_recall": mean(contained), "answerable_refused": mean(refused)},
+            "answer": {"keyword_recall": mean(contained), "answerable_refused": mean(refused),
+                       **short_answer_summary(shorts)},
             "latency_ms": {"answer_p50": round(float(sorted(times)[n // 2]), 1) if n else None}}

@@ -52,3 +52,26 @@ def char_f1(prediction: str, gold: str) -> float:
 def best_over_golds(metric, prediction: str, golds: Iterable[str]) -> float:  # noqa: ANN001 - metric fn
     """The best score of ``prediction`` against any of ``golds`` (0.0 when there are none)."""
     return max((metric(prediction, g) for g in golds), default=0.0)
+
+
+def short_answer_scores(prediction: str | None, golds: Iterable[str]) -> tuple[float, float]:
+    """(EM, F1) of a short answer against its gold answers (best over golds), KorQuAD's
+    normalisation; no short answer (None) scores (0.0, 0.0), as an unanswered KorQuAD question."""
+    golds = list(golds)
+    if prediction is None:
+        return 0.0, 0.0
+    return best_over_golds(exact_match, prediction, golds), best_over_golds(char_f1, prediction, golds)
+
+
+def short_answer_summary(rows: Iterable[tuple[float, float, bool]]) -> dict[str, float | None]:
+    """``answer.short_answer_em`` / ``_f1`` (means over the items with a gold short answer, an
+    item without a short answer scoring 0) and ``answer.short_answer_coverage`` (share of them
+    that got one), from ``(em, f1, given)`` per item; None each when there are no such items."""
+    rows = list(rows)
+    n = len(rows)
+
+    def mean(values: list[float]) -> float | None:
+        return round(sum(values) / n, 4) if n else None
+
+    return {"short_answer_em": mean([em for em, _, _ in rows]), "short_answer_f1": mean([f1 for _, f1, _ in rows]),
+            "short_answer_coverage": mean([1.0 if given else 0.0 for _, _, given in rows])}

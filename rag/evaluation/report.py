@@ -233,7 +233,7 @@ def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
     return paths
 
 
-ITEM_FIELDS = ("id", "type", "lang", "question", "answer", "refused", "keywords_ok", "char_f1",
+ITEM_FIELDS = ("id", "type", "lang", "question", "answer", "refused", "keywords_ok", "char_f1", "short_answer",
                "first_relevant_rank", "citations", "problems")
 
 

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from rag.reading.model import semantic_embedder
 from rag.evaluation import metrics as m
+from rag.evaluation.korquad_metrics import short_answer_scores
 from rag.evaluation.aggregate import aggregate, metric_groups  # noqa: F401 - metric_groups re-exported
 from rag.evaluation.failures import classify
 from rag.evaluation.testset import QAItem, testset_identity
@@ -179,6 +180,10 @@ class Evaluator:
         if answerable:
             row["keywords_ok"] = m.keywords_present(text, item.keywords)
             row["char_f1"] = round(m.best_char_f1(text, item.answers), 4)
+        if item.type == "factoid":  # its keywords are the gold short answers (issue 28)
+            short = None if answer.refused or not answer.short_answer else answer.short_answer["text"]
+            em, f1 = short_answer_scores(short, item.keywords)
+            row.update({"short_answer": short, "short_em": em, "short_f1": round(f1, 4)})
         elif not answer.refused:
             row["entity_named"] = entity_named(item.question, text, self.pipeline.searcher.glossary)
         if scored and "first_relevant_rank" not in row:

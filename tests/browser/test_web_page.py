@@ -17,6 +17,7 @@ from tests.server import Server, build_index, run_server
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 KO_QUESTION = "YOLO는 객체 탐지를 몇 단계로 처리하는 알고리즘이야?"
+COUNT_QUESTION = "라마2는 몇 개의 토큰으로 학습했어?"  # the notes: "... 2조 개의 토큰으로 학습됨"
 
 
 def _find(*candidates: str) -> str | None:
@@ -98,6 +99,37 @@ def test_ask_then_open_a_citation(driver, server: Server, tmp_path: Path) -> Non
     assert cites[0].get_attribute("aria-expanded") == "true"
     assert driver.find_elements(By.CSS_SELECTOR, "#source-list li")
     assert driver.save_screenshot(str(tmp_path / "answer-desktop.png"))
+
+
+def test_the_short_answer_comes_first_in_bold(driver, server: Server, tmp_path: Path) -> None:  # noqa: ANN001
+    """A count question: its count in bold above the answer, marked inside the quoted sentence
+    that holds it; a definition question then shows none (issue 28)."""
+    from selenium.webdriver.common.by import By
+
+    _ask(driver, server, COUNT_QUESTION)
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#answer-text .cite"))
+    box = driver.find_element(By.ID, "short-answer")
+    assert box.is_displayed()
+    bold = box.find_element(By.ID, "short-text")
+    assert bold.text == "2조 개" and bold.tag_name == "strong"
+    assert int(bold.value_of_css_property("font-weight")) >= 700
+    answer = driver.find_element(By.ID, "answer-text")
+    assert box.location["y"] + box.size["height"] <= answer.location["y"]  # first, above the answer
+    # the span marked inside its sentence: in the answer's quote of it (else on a line of its own)
+    marks = [m for m in driver.find_elements(By.CSS_SELECTOR, "#result mark.short-span") if m.is_displayed()]
+    assert len(marks) == 1 and marks[0].text == "2조 개"
+    holder = marks[0].find_element(By.XPATH, "..")
+    assert holder.get_attribute("id") in ("answer-text", "short-sentence")
+    assert "2조 개의 토큰으로 학습" in holder.text
+    holder.find_element(By.CSS_SELECTOR, ".cite").click()  # its citation opens the quoted passage
+    _wait(driver, lambda d: d.find_element(By.ID, "quote-panel").is_displayed())
+    assert driver.save_screenshot(str(tmp_path / "short-answer.png"))
+    if os.environ.get("SCREENSHOT_DIR"):
+        driver.save_screenshot(str(Path(os.environ["SCREENSHOT_DIR"]) / "short-answer.png"))
+
+    _ask(driver, server, "트랜스포머가 뭐야?")
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#answer-text .cite"))
+    assert not driver.find_element(By.ID, "short-answer").is_displayed()
 
 
 def test_english_question_and_a_refusal(driver, server: Server, tmp_path: Path) -> None:  # noqa: ANN001

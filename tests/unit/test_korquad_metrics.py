@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.evaluation.korquad_metrics import best_over_golds, char_f1, exact_match, normalize_answer
+from rag.evaluation.korquad_metrics import (best_over_golds, char_f1, exact_match, normalize_answer,
+                                            short_answer_scores, short_answer_summary)
 
 
 def test_normalisation_drops_quotes_brackets_punctuation_and_extra_spaces() -> None:
@@ -35,3 +36,13 @@ def test_character_f1_worked_examples() -> None:
 def test_best_over_several_golds() -> None:
     assert best_over_golds(exact_match, "토지", ["대지", "《토지》"]) == 1.0
     assert best_over_golds(char_f1, "토지", []) == 0.0
+
+
+def test_short_answer_scores_and_their_summary() -> None:
+    assert short_answer_scores("《2018년》", ["2018년", "구글"]) == (1.0, 1.0)
+    em, f1 = short_answer_scores("2018", ["2018년"])
+    assert em == 0.0 and f1 == pytest.approx(2 * 1.0 * 0.8 / 1.8)
+    assert short_answer_scores(None, ["2018년"]) == (0.0, 0.0)  # none given scores 0, as unanswered
+    summary = short_answer_summary([(1.0, 1.0, True), (0.0, 0.5, True), (0.0, 0.0, False), (0.0, 0.0, False)])
+    assert summary == {"short_answer_em": 0.25, "short_answer_f1": 0.375, "short_answer_coverage": 0.5}
+    assert short_answer_summary([]) == dict.fromkeys(("short_answer_em", "short_answer_f1", "short_answer_coverage"))

@@ -1,0 +1,53 @@
+"""The short answer of an Answer: the exact span, inside one of its quoted and cited sentences,
+that answers a factoid question (issue 28), with document offsets.
+
+Input: the verified answer (``rag.citations.Verified``, its passages by citation number). The
+quoted sentences are taken in the answer's order (the reader's, best first) with the citation
+that quotes them; ``first_short_answer`` picks the first with a confident span. Output shape:
+``{"text", "doc", "start", "end", "citation", "probability"}`` where ``start``/``end`` are
+character offsets in the document (as ``Citation.start``) and ``text == document[start:end]``;
+None when the model gives none (definitions, explanations, comparisons, low confidence).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rag.short_answer.model import SpanModel, first_short_answer
+
+if TYPE_CHECKING:
+    from rag.citations import Verified
+
+
+def quoted_sentences(verified: "Verified") -> list[tuple[int, int, int]]:
+    """``(citation n, start, end)`` of each sentence the answer quotes, offsets in the cited
+    chunk's text, in the answer's order (first use), each once."""
+    from rag.citations import quoted_spans  # rag.citations imports rag.answer: no cycle at import
+
+    out: dict[tuple[int, int, int], None] = {}
+    for sentence in verified.sentences:
+        if sentence.unsupported:
+            continue
+        for n in sentence.citations:
+            passage = verified.cited.get(n)
+            if passage is not None:
+                for a, b in quoted_spans(sentence.text, passage):
+                    out.setdefault((n, a, b), None)
+    return list(out)
+
+
+def short_answer_of(question: str, verified: "Verified", model: SpanModel | None = None) -> dict[str, Any] | None:
+    """The short answer to ``question`` among ``verified``'s quoted sentences, or None."""
+    quoted = quoted_sentences(verified)
+    texts = [verified.cited[n].chunk.text[a:b] for n, a, b in quoted]
+    found = first_short_answer(question, texts, model)
+    if found is None:
+        return None
+    i, span = found
+    n, a, _ = quoted[i]
+    chunk = verified.cited[n].chunk
+    start = a + span.start
+    end = a + span.end
+    if chunk.text[start:end] != span.text or not span.text.strip():
+        return None  # never a span that is not verbatim in the notes
+    return {"text": span.text, "doc": chunk.doc, "start": chunk.start + start, "end": chunk.start + end,
+            "citation": n, "probability": round(span.probability, 4)}
