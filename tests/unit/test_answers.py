@@ -234,4 +234,5 @@ def test_a_note_with_an_injected_instruction_changes_nothing(make_settings, tmp_
     for sentence in answer.sentences:  # still plain quotes with citations: the format held
         body = sentence.text.split(" [")[0]
         assert any(body in quotes[n] for n in sentence.citations)
-    assert set(answer.to_dict()) == {"answer", "refused", "generator", "citations", "sentences", "timings_ms", "lang", "debug"}
+    assert set(answer.to_dict()) == {"answer", "refused", "generator", "citations", "sentences", "timings_ms", "lang", "debug",
+                                      "short_answer"}
