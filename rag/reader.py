@@ -33,8 +33,7 @@ from rag.numerals import counted_nouns, date_spans, has_date, has_quantity, quan
 from rag.query import ENTITY, NOUN, AnalyzedQuery, Concept
 from rag.sentences import split_many
 from rag.reading.features import (PREFILTER, bigrams, passage_similarity, sentence_matrix, sentence_similarities,
-                                  verdict_features, verdict_row)
-from rag.reading.features import _recip
+                                  rank_reciprocal, verdict_features, verdict_row)
 from rag.reading.kinds import QuestionKind, spec
 from rag.reading.model import ReaderModel, default_model, sigmoid
 from rag.types import Passage, SentenceSpan
@@ -368,7 +367,7 @@ def part_rows(part: Part, cands: list[Candidate], weights: dict[str, float], pas
         kept.append((Choice(cand, items), {
             "sim": sim, "ctx_sim": max(around) if around else math.nan,
             "passage_sim": passage_similarity(p, row_sims), "passage_recip": 1.0 / cand.passage,
-            "dense_recip": _recip(p, "dense"), "bm25_recip": _recip(p, "bm25"),
+            "dense_recip": rank_reciprocal(p, "dense"), "bm25_recip": rank_reciprocal(p, "bm25"),
             "evidence": evidence, "coverage": coverage, "cue": _cue(part.kind, scored, part),
             "bigram": len(qgrams & sgrams) / len(qgrams) if qgrams else 0.0,
             "position": cand.index / max(1, n - 1), "after_heading": float(cand.after_heading),

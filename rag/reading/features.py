@@ -61,7 +61,7 @@ def bigrams(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def _recip(passage: "Passage", name: str) -> float:
+def rank_reciprocal(passage: "Passage", name: str) -> float:
     r = passage.ranks.get(name, {}).get("rank")
     return 1.0 / float(r) if r else 0.0
 

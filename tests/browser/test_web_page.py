@@ -47,22 +47,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield srv
 
 
-@pytest.fixture(scope="module")
-def driver(server: Server):  # noqa: ANN201 - selenium WebDriver
-    from selenium import webdriver
-
-    chromium, chromedriver = _browser_paths()
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1280,900", "--lang=ko-KR"):
-        options.add_argument(arg)
-    drv = webdriver.Chrome(service=webdriver.ChromeService(executable_path=chromedriver), options=options)
-    drv.set_page_load_timeout(30)
-    yield drv
-    drv.quit()
-
-
 def _ask(driver, server: Server, question: str) -> None:  # noqa: ANN001
     from selenium.webdriver.common.by import By
 
