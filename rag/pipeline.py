@@ -66,8 +66,8 @@ class AnswerPipeline:
         name = generation.answered_by or self.generator.name
         locate(verified, snapshot)  # each citation named by the section of its quoted sentences
         # The exact fact of a factoid question, inside a quoted, cited sentence (issue 28).
-        short = short_answer_of(result.query.text, verified) if any(not s.unsupported for s in verified.sentences) \
-            else None
+        short = short_answer_of(result.query.text, verified, intent=_intent(result.query)) \
+            if any(not s.unsupported for s in verified.sentences) else None
         t2 = time.perf_counter()
         body = verified.text
         text = f"{generation.preamble}\n{body}" if generation.preamble and body else body
@@ -161,6 +161,18 @@ def _refusal_debug(result: SearchResult, resolution: Resolution) -> dict[str, An
     readings = list(result.query.readings.values()) if result.query is not None else []
     reading = readings[-1].debug() if readings else {}
     return {"evidence": round(result.evidence, 4), **reading, **resolution.debug()}
+
+
+def _intent(query: Any) -> Any:
+    """The question's ``rag.intent.Intent`` as the reader computed it (computed here when the
+    reader did not run, e.g. a refused search); None without an analysed query."""
+    if query is None:
+        return None
+    if query.intent is None:
+        from rag.intent import intent_of
+
+        query.intent = intent_of(query)
+    return query.intent
 
 
 def _check(cancel: Cancellation | None) -> None:

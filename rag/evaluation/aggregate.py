@@ -41,6 +41,9 @@ def metric_groups(rows: Sequence[dict[str, Any]], k: int) -> dict[str, Any]:
     if answerable:
         out["answer"] = {"keyword_recall": _rate(r["keywords_ok"] for r in answerable),
                          "char_f1": _r(m.mean([r["char_f1"] for r in answerable])),
+                         # answered items whose answer is written in the question's language
+                         "in_question_language": _rate(r["in_question_language"] for r in answered
+                                                       if "in_question_language" in r),
                          **short_answer_summary((r["short_em"], r["short_f1"], r["short_answer"] is not None)
                                                 for r in answerable if "short_em" in r)}
         out["citations"] = {"precision": _rate(c["relevant"] for c in cited),
@@ -67,7 +70,8 @@ def aggregate(rows: Sequence[dict[str, Any]], k: int, config: dict[str, Any],
         "n": len(rows),
         "counts": {key: overall[key] for key in ("n_answerable", "n_unanswerable", "n_scored")},
         "retrieval": overall.get("retrieval", empty_retrieval),
-        "answer": overall.get("answer", {"keyword_recall": None, "char_f1": None, **short_answer_summary([])}),
+        "answer": overall.get("answer", {"keyword_recall": None, "char_f1": None, "in_question_language": None,
+                                          **short_answer_summary([])}),
         "citations": overall.get("citations", {"precision": None, "coverage": None}),
         "refusal": overall["refusal"],
         "latency_ms": overall["latency_ms"],

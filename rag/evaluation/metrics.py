@@ -142,3 +142,14 @@ def mean(values: Sequence[float]) -> float | None:
 def percentile(values: Sequence[float], q: float) -> float | None:
     """The q-th percentile with linear interpolation (numpy's default); None when empty."""
     return float(np.percentile(np.asarray(values, dtype=float), q)) if len(values) else None
+
+
+def written_in(text: str) -> str | None:
+    """The language an answer is written in: 'en' when its Latin letters outnumber its Hangul
+    syllables, 'ko' otherwise; None for an empty text. An English answer may name a Korean
+    term and a Korean one an English model name, so the majority decides (not "any Hangul")."""
+    hangul = sum("\uac00" <= ch <= "\ud7a3" for ch in text)
+    latin = sum(ch.isascii() and ch.isalpha() for ch in text)
+    if not hangul and not latin:
+        return None
+    return "en" if latin > hangul else "ko"

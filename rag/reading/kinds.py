@@ -2,7 +2,7 @@
 
 ``rag.intent.question_kind`` classifies a clause into one of these by its question words; the
 reader's cue for a kind, whether one sentence suffices, and whether quoted sentences must name
-the focus are read from the kind's spec here, never from bare strings compared elsewhere.
+the focus, and whether a short answer may answer it, are read from the kind's spec here, never from bare strings compared elsewhere.
 """
 from __future__ import annotations
 
@@ -26,18 +26,19 @@ class QuestionKind(StrEnum):
 class KindSpec:
     single: bool  # one sentence answers it (a number, a date, yes or no)
     names_focus: bool  # every quoted sentence must name the thing asked about
+    factoid: bool = False  # a short answer (one exact span, rag.short_answer) may answer it
 
 
 SPECS: dict[QuestionKind, KindSpec] = {
     QuestionKind.DEFINITION: KindSpec(single=False, names_focus=True),
     QuestionKind.REASON: KindSpec(single=False, names_focus=False),
     QuestionKind.METHOD: KindSpec(single=False, names_focus=False),
-    QuestionKind.COUNT: KindSpec(single=True, names_focus=False),
-    QuestionKind.DATE: KindSpec(single=True, names_focus=False),
+    QuestionKind.COUNT: KindSpec(single=True, names_focus=False, factoid=True),
+    QuestionKind.DATE: KindSpec(single=True, names_focus=False, factoid=True),
     QuestionKind.LIST: KindSpec(single=False, names_focus=False),
     QuestionKind.COMPARISON: KindSpec(single=False, names_focus=True),
     QuestionKind.YESNO: KindSpec(single=True, names_focus=False),
-    QuestionKind.OTHER: KindSpec(single=False, names_focus=False),
+    QuestionKind.OTHER: KindSpec(single=False, names_focus=False, factoid=True),
 }
 
 

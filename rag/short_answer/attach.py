@@ -35,8 +35,24 @@ def quoted_sentences(verified: "Verified") -> list[tuple[int, int, int]]:
     return list(out)
 
 
-def short_answer_of(question: str, verified: "Verified", model: SpanModel | None = None) -> dict[str, Any] | None:
-    """The short answer to ``question`` among ``verified``'s quoted sentences, or None."""
+def asks_one_fact(intent: Any) -> bool:
+    """Whether the question (its ``rag.intent.Intent``) asks for one fact a span can give: one
+    part, of a kind whose spec is factoid (a count, a date, who/where/which). Comparisons,
+    definitions, methods, reasons, lists, yes/no questions and questions in several parts ("어떤
+    두 네트워크로 구성되고 각각 무슨 일을 해?") get none, whatever words they use."""
+    from rag.reading.kinds import spec
+
+    return intent is not None and len(intent.parts) == 1 and spec(intent.parts[0].kind).factoid
+
+
+def short_answer_of(question: str, verified: "Verified", model: SpanModel | None = None,
+                    intent: Any = None) -> dict[str, Any] | None:
+    """The short answer to ``question`` among ``verified``'s quoted sentences, or None.
+
+    ``intent``: the reader's ``rag.intent.Intent`` of the question; when given, a question that
+    does not ask for one fact (``asks_one_fact``) gets None before any span is scored."""
+    if intent is not None and not asks_one_fact(intent):
+        return None
     quoted = quoted_sentences(verified)
     texts = [verified.cited[n].chunk.text[a:b] for n, a, b in quoted]
     found = first_short_answer(question, texts, model)

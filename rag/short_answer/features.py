@@ -63,7 +63,8 @@ SPECS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     (AnswerType.WHO, re.compile(r"누구|누가|누군|\bwho\b", re.I)),
     (AnswerType.WHERE, re.compile(r"어디|\bwhere\b", re.I)),
     # The noun the question ends on says what it asks for: "... 돌아간 해는?", "... 파견된 인물은?"
-    (AnswerType.WHEN, re.compile(rf"(?:연도|년도|날짜|시기|시점|날|해|때|시각|기간){_ENDING}")),
+    # "해" is the year only as a noun with its particle ("돌아간 해는?"); "무슨 일을 해?" is the verb.
+    (AnswerType.WHEN, re.compile(rf"(?:연도|년도|날짜|시기|시점|날|해(?=는|가|를)|때|시각|기간){_ENDING}")),
     (AnswerType.HOW_MANY, re.compile(rf"(?:개수|갯수|인원|규모| 수|금액|비율|나이|크기|길이|높이){_ENDING}")),
     (AnswerType.WHO, re.compile(rf"(?:인물|사람|선수|감독|작가|가수|배우|선수|저자|주인공|이|자){_ENDING}")),
     (AnswerType.WHERE, re.compile(rf"(?:장소|지역|나라|국가|도시|위치|곳|지명){_ENDING}")),

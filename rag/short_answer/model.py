@@ -8,9 +8,15 @@ metrics measured there. Loading and scoring need numpy only (no pickle: nothing 
 read from disk); ``tree_scores`` walks the trees the way scikit-learn's predictor does
 (``x <= threshold`` goes left; the features never hold NaN).
 
-A candidate's probability is its logistic score normalised over the sentence's candidates
-(``p_i / sum_j p_j``): the share of the sentence's answer mass on the span, which ranks the
-same as the raw score and is what the threshold is chosen on.
+A candidate's probability is the classifier's own logistic output, not normalised over the
+sentence's candidates: a sentence whose only candidate is weak (a heading "GAN" for "what does
+the discriminator do?") keeps its low probability instead of getting a share of 1.0, so the
+threshold means the same in every sentence and probabilities compare across sentences. The
+threshold is chosen on these probabilities (``rag.short_answer.train``).
+
+A candidate the question itself contains ("BERT" for "BERT는 어떤 데이터로 학습됐어?") is never
+the answer: the question asks about it, not for it (KorQuAD's gold spans practically never
+repeat their question), so ``rank`` leaves such spans out.
 """
 from __future__ import annotations
 
@@ -91,12 +97,11 @@ class SpanModel:
             raise ValueError(f"{path}: not a short-answer model file ({exc})") from exc
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
-        """Each candidate's share of its sentence's answer probability, shape (n,), summing to
-        1 (``features``: one sentence's ``featurize`` matrix)."""
+        """Each candidate's probability of being the exact answer span, shape (n,), in [0, 1]
+        (``features``: one sentence's ``featurize`` matrix)."""
         if not len(features):
             return np.zeros(0)
-        p = 1.0 / (1.0 + np.exp(-tree_scores(self.trees, self.baseline, features)))
-        return p / p.sum()
+        return 1.0 / (1.0 + np.exp(-tree_scores(self.trees, self.baseline, features)))
 
     def rank(self, question: str, sentence: str) -> list[tuple[Candidate, float]]:
         """Every candidate span of ``sentence`` with its probability, best first; empty for a
@@ -106,7 +111,9 @@ class SpanModel:
         if q.kind in NOT_FACTOID or not cands:
             return []
         probs = self.probabilities(featurize(q, sentence, cands))
-        order = sorted(range(len(cands)), key=lambda i: (-probs[i], cands[i].start, cands[i].end))
+        asked = _compact(question)
+        order = sorted((i for i, c in enumerate(cands) if _compact(sentence[c.start:c.end]) not in asked),
+                       key=lambda i: (-probs[i], cands[i].start, cands[i].end))
         return [(cands[i], float(probs[i])) for i in order]
 
     def short_answer(self, question: str, sentence: str) -> Span | None:
@@ -119,11 +126,16 @@ class SpanModel:
         return Span(sentence[c.start:c.end], c.start, c.end, p)
 
 
+def _compact(text: str) -> str:
+    """Lower case without spaces: "Joseph Redmon" and "josephredmon" compare equal."""
+    return "".join(text.lower().split())
+
+
 def first_short_answer(question: str, sentences: list[str],
                        model: SpanModel | None = None) -> tuple[int, Span] | None:
     """(index, span) of the first of ``sentences`` (the reader's order, best first) with a short
-    answer to ``question``, or None. The first, not the most probable: probabilities are shares
-    within one sentence, so they do not compare across sentences."""
+    answer to ``question``, or None. The first, not the most probable: the reader has already
+    ranked the sentences, and its order is what the answer quotes."""
     model = model or default_model()
     for i, sentence in enumerate(sentences):
         span = model.short_answer(question, sentence)

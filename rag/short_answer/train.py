@@ -34,7 +34,7 @@ from rag.evaluation.korquad_metrics import char_f1, exact_match
 from rag.short_answer.candidates import candidates
 from rag.short_answer.features import FEATURE_NAMES, NOT_FACTOID, QuestionInfo, featurize
 from rag.short_answer.korquad import FOLDS, Example, load_examples
-from rag.short_answer.model import SpanModel, tree_scores
+from rag.short_answer.model import SpanModel, _compact, tree_scores
 
 MIN_F1 = 0.5  # a candidate this close to the gold text stands in for it as the positive
 TREES = 150  # boosting iterations
@@ -108,7 +108,12 @@ def predict(model: SpanModel, items: list[Item]) -> list[tuple[str, float] | Non
             out.append(None)
             continue
         p = model.probabilities(it.X)
-        best = int(np.argmax(p))
+        asked = _compact(it.example.question)  # as SpanModel.rank: never a span the question repeats
+        allowed = [i for i, t in enumerate(it.texts) if _compact(t) not in asked]
+        if not allowed:
+            out.append(None)
+            continue
+        best = max(allowed, key=lambda i: p[i])
         out.append((it.texts[best], float(p[best])))
     return out
 

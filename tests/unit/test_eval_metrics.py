@@ -202,3 +202,9 @@ def test_text_from_chunks_keeps_offsets() -> None:
     text = text_from_chunks(chunks)
     assert text == "hello wor\x00\x00\x00end"
     assert m.find_spans(text, "o wor", "d") == [("d", 4, 9)]
+
+
+def test_the_answer_language_is_the_majority_script() -> None:
+    assert m.written_in("The generator makes fake samples; 판별자 tells them apart.") == "en"
+    assert m.written_in("판별자는 진짜와 가짜 데이터를 구분하고 Generator에 피드백을 준다.") == "ko"
+    assert m.written_in("1750 [1]") is None

@@ -11,7 +11,7 @@ from rag.sentences import split
 from rag.short_answer import SpanModel, first_short_answer, short_answer
 from rag.short_answer.features import NOT_FACTOID, AnswerType, answer_type
 from rag.short_answer.korquad import Example, fold
-from rag.short_answer.model import DEFAULT_MODEL
+from rag.short_answer.model import DEFAULT_MODEL, default_model
 from rag.short_answer.train import build, fit
 from tests.corpus import LIVE_NOTES
 
@@ -75,7 +75,7 @@ def test_trained_on_the_tiny_dataset_it_finds_the_spans() -> None:
     hits = 0
     for it in items:
         p = model.probabilities(it.X)
-        assert p.shape == (len(it.texts),) and np.isclose(p.sum(), 1.0)
+        assert p.shape == (len(it.texts),) and ((0.0 <= p) & (p <= 1.0)).all()
         hits += it.texts[int(np.argmax(p))] == it.example.answer
     assert hits >= 0.8 * len(items)
 
@@ -139,3 +139,18 @@ def test_the_first_sentence_with_a_short_answer_is_taken() -> None:
     assert found is not None and found[0] == 0 and found[1].text == "두 개"
     assert first_short_answer("GAN이란 무엇인가?", [count, other]) is None
     assert first_short_answer("GAN은 동시에 몇 개의 모델을 훈련해?", []) is None
+
+
+def test_a_span_the_question_repeats_is_never_the_answer() -> None:
+    """The question asks about "BERT", not for it: the heading-like span is left out, and a lone
+    weak candidate keeps its low probability instead of a share of 1.0."""
+    sentence = "BERT는 위키피디아와 BooksCorpus 같은 텍스트 데이터로 사전 훈련된 언어 모델이다."
+    ranked = default_model().rank("BERT는 어떤 데이터로 학습됐어?", sentence)
+    assert ranked
+    assert all(sentence[c.start:c.end].lower() != "bert" for c, _ in ranked)
+    assert short_answer("What does the discriminator in a GAN do?", "GAN") is None
+
+
+def test_the_verb_hae_is_not_a_year() -> None:
+    assert answer_type("GAN은 어떤 두 네트워크로 구성되고 각각 무슨 일을 해?") != AnswerType.WHEN
+    assert answer_type("헤이그가 정계로 돌아간 해는?") == AnswerType.WHEN
