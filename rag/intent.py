@@ -50,6 +50,10 @@ TOPIC_PARTICLES = frozenset({"JX", "JKS"})
 # Nouns that name what is asked, not what it is asked about ("X를 하는 이유는?").
 FRAME_NOUNS = frozenset({"이유", "까닭", "차이", "차이점", "방법", "방식", "뜻", "의미", "정의", "종류", "유형", "가지", "수", "점",
                          "것", "거", "들", "무엇", "뭐", "곳"})
+# The words that ask for a comparison, as query concepts (Kiwi stems and English words): the
+# frame of a comparison, never an attribute of either side.
+COMPARE_WORDS = frozenset({"차이", "차이점", "비교", "다르", "다른", "달르", "구별", "구분", "differ", "difference",
+                           "differences", "different", "compare", "comparison", "versus", "vs"})
 CONTEXT_SHARE = 0.5  # weight of a context concept against a focus concept
 ASKED_BOOST = 1.5  # weight of the asked concepts against the rest of the attribute
 
@@ -289,7 +293,10 @@ def _per_thing(query: AnalyzedQuery) -> Intent | None:
     names = model_names(text)
     parts = []
     for thing in thing_concepts:
-        rest = [c for c in query.concepts if c not in thing_concepts[0] and c not in thing_concepts[1]]
+        # The rest of the question, less the frame ("차이", "difference"): what each side is asked
+        # about, never the word that asks for the comparison (no note states "BERT의 차이").
+        rest = [c for c in query.concepts if c not in thing_concepts[0] and c not in thing_concepts[1]
+                and c.surface not in FRAME_NOUNS and c.surface.lower() not in COMPARE_WORDS]
         own = [n for n in names if any(n.startswith(compact(c.surface)) for c in thing)]
         kind = question_kind(text, query.lang)
         parts.append(Part(text, kind, thing, rest, names=own))
