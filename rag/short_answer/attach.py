@@ -10,6 +10,7 @@ None when the model gives none (definitions, explanations, comparisons, low conf
 """
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from rag.short_answer.model import SpanModel, first_short_answer
@@ -35,14 +36,20 @@ def quoted_sentences(verified: "Verified") -> list[tuple[int, int, int]]:
     return list(out)
 
 
+# Words that ask for several answers at once ("각각 무슨 일을 해?", "what do both ..."): one span
+# cannot answer them, whatever kind the clause is.
+_SEVERAL = re.compile(r"각각|각자|둘 다|모두|\beach\b|\bboth\b", re.I)
+
+
 def asks_one_fact(intent: Any) -> bool:
     """Whether the question (its ``rag.intent.Intent``) asks for one fact a span can give: one
-    part, of a kind whose spec is factoid (a count, a date, who/where/which). Comparisons,
-    definitions, methods, reasons, lists, yes/no questions and questions in several parts ("어떤
-    두 네트워크로 구성되고 각각 무슨 일을 해?") get none, whatever words they use."""
+    part, of a kind whose spec is factoid (a count, a date, who/where/which), not asking for
+    each of several things. Comparisons, definitions, methods, reasons, lists, yes/no questions
+    and questions in several parts ("어떤 두 네트워크로 구성되고 각각 무슨 일을 해?") get none."""
     from rag.reading.kinds import spec
 
-    return intent is not None and len(intent.parts) == 1 and spec(intent.parts[0].kind).factoid
+    return (intent is not None and len(intent.parts) == 1 and spec(intent.parts[0].kind).factoid
+            and not _SEVERAL.search(intent.parts[0].text))
 
 
 def short_answer_of(question: str, verified: "Verified", model: SpanModel | None = None,

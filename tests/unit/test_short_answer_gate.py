@@ -1,0 +1,39 @@
+"""Which questions may get a short answer at all: one part, a factoid kind, one thing asked
+(rag.short_answer.attach.asks_one_fact over the reader's intent)."""
+from __future__ import annotations
+
+import pytest
+
+from rag.glossary import load_glossary
+from rag.intent import intent_of
+from rag.query import analyze
+from rag.short_answer.attach import asks_one_fact
+
+
+def _intent(question: str):  # noqa: ANN202 - rag.intent.Intent
+    return intent_of(analyze(question, load_glossary()))
+
+
+@pytest.mark.parametrize("question", [
+    "ResNet은 몇 년에 발표됐어?",
+    "드롭아웃을 처음 제안한 사람은 누구야?",
+    "How many layers does VGG16 have?",
+])
+def test_a_question_asking_one_fact_may_get_a_short_answer(question: str) -> None:
+    assert asks_one_fact(_intent(question))
+
+
+@pytest.mark.parametrize("question", [
+    "LSTM과 GRU는 뭐가 달라?",  # comparison
+    "배치 정규화는 왜 써?",  # reason
+    "역전파는 어떻게 동작해?",  # method
+    "오토인코더란 무엇인가?",  # definition
+    "인코더와 디코더는 각각 어떤 일을 해?",  # several things asked
+    "What do the encoder and the decoder each do?",
+])
+def test_explanations_comparisons_and_several_answers_get_none(question: str) -> None:
+    assert not asks_one_fact(_intent(question))
+
+
+def test_no_intent_no_short_answer() -> None:
+    assert not asks_one_fact(None)
