@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Iterator
 
 from rag.generators.base import Cancellation, Generation
 from rag.query import AnalyzedQuery
-from rag.reader import Candidate, read
+from rag.reader import read
+from rag.reading.candidates import Candidate
 from rag.types import Passage
 
 if TYPE_CHECKING:

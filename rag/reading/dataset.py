@@ -25,7 +25,8 @@ import numpy as np
 
 from rag.gate import concept_weights
 from rag.intent import intent_of
-from rag.reader import candidates, part_rows
+from rag.reader import part_rows
+from rag.reading.candidates import candidates
 from rag.reading.features import SENTENCE_FEATURES, sentence_similarities
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ Sentence features (``SENTENCE_FEATURES``, in column order):
   the best sentence of the candidates, its rank among them, the best cosine of the neighbouring
   sentences, and the cosine of question and passage (the dense retriever's score);
 - retrieval: reciprocal rank of the passage in the fused list, in the dense and BM25 lists;
-- lexical, from the rule reader (rag.reader): answerability of the sentence for the part
+- lexical, from the rule reader (rag.reading.rule_features): answerability of the sentence for the part
   (focus and asked attribute stated together, numbers for count/date questions), coverage of the
   question's concepts, the cue for the asked kind, each also as a gap to the best candidate;
   the share of the question's character bigrams in the sentence (robust to Korean inflection;

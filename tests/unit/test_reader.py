@@ -9,7 +9,8 @@ from rag.intent import intent_of
 from rag.names import SkeletonIndex, compact, fold, mentions, model_names, skeletons
 from rag.numerals import asks_count, asks_date, counted_nouns, has_date, has_quantity
 from rag.query import analyze
-from rag.reader import candidates, read
+from rag.reader import read
+from rag.reading.candidates import candidates
 from rag.sentences import split
 from rag.types import Chunk, Passage
 
