@@ -45,8 +45,9 @@ def table_lines(rows: list[list[str]], header: bool | None = None) -> list[str]:
     once (as many non-empty, distinct cells as the row has); other rows (merged cells, a table
     with no header row) keep their cells separated by ``CELL_SEPARATOR``. Empty cells are left out
     of a row with headers; empty rows are dropped. ``header``: whether the first row is a header
-    row, when the format says so (HTML ``<th>`` cells); None: guessed as above. False keeps every
-    row's cells as written.
+    row as the format marks it (HTML ``<th>`` cells, Markdown's header row): False when the format
+    says there is none (every row keeps its cells as written); True or None (a format that marks
+    nothing) apply the rule above.
     """
     rows = [[" ".join(c.split()) for c in r] for r in rows if any(c.strip() for c in r)]
     if not rows:
@@ -90,8 +91,8 @@ class Loaded:
     ``headings``: the format's own headings, or None when the splitter must find heading-like
     lines itself (plain text, PDF pages). ``breaks``: offsets where a chunk should end.
     ``warnings``: what was skipped and why, for the ingest summary. ``structure``: positions of
-    parts the loader labels (a slide's speaker notes), named like sections in citations but no
-    chunk boundary; the label is never written into ``text``, so no quote carries it.
+    parts the loader labels (a slide's speaker notes, table rows: :func:`table_parts`), named like
+    sections in citations but no chunk boundary; the label is never written into ``text``, so no quote carries it.
     """
 
     text: str

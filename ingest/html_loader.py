@@ -1,5 +1,6 @@
 """HTML as a reader sees it: block elements end lines, inline ones do not, headings are sections,
-and nothing hidden from readers (or planted for a model to read) is indexed.
+data tables are laid out a row per line with their column headers (``ingest.html_tables``), and
+nothing hidden from readers (or planted for a model to read) is indexed.
 
 BeautifulSoup parses; soupsieve (bs4's CSS selector engine) applies the page's own style rules;
 tinycss2 parses declarations and colours. What is written here by hand is only the walk that

@@ -92,7 +92,7 @@ def markdown_layout(source: str) -> tuple[str, tuple[Heading, ...], tuple[int, .
         if line in tables:
             end, rows = tables[line]
             starts = []
-            for row in table_lines(rows):
+            for row in table_lines(rows, header=True):  # GFM's first row is its header row
                 starts.append(pos)
                 out.append(row + "\n")
                 pos += len(row) + 1
