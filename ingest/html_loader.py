@@ -16,7 +16,7 @@ import tinycss2.color3
 from rag.errors import BadDocument
 
 from ingest.document import Heading, Loaded, Loader, Page, table_lines, table_parts
-from ingest.html_tables import is_data_table, table_cells
+from ingest.html_tables import children, is_data_table, table_cells
 from ingest.text_loader import decoded
 
 # Elements that are never content: code, templates, embedded objects and site chrome.
@@ -211,7 +211,7 @@ class _Layout:
             return not (id(el) in hidden or _invisible_attr(el) or (el.get("style") and _hides(_declarations(str(el["style"])))))
 
         rows, header = table_cells(table, visible, text_of)
-        caption = table.find("caption", recursive=False)
+        caption = next(iter(children(table, ("caption",))), None)
         self._break(2)
         if caption is not None and (words := " ".join(text_of(caption).split())):
             self._emit(words)

@@ -15,18 +15,32 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+NOT_IN_CELLS = frozenset({"table", "h1", "h2", "h3", "h4", "h5", "h6"})  # a cell holding one: a page's layout
 # Data tables need this many rows of at least two cells (one row of cells is a line, not a table).
 MIN_DATA_ROWS = 2
 
 
+GROUPS = ("thead", "tbody", "tfoot")
+
+
 def own_rows(table: Any) -> list[Any]:
-    """The ``<tr>`` elements of ``table`` itself (not those of a table nested in a cell)."""
-    return [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
+    """The ``<tr>`` elements of ``table`` itself, in order: its children and its row groups'
+    (``<thead>``, ``<tbody>``, ``<tfoot>``), never a nested table's. Read from the children only,
+    so tables nested in tables cost no search of each one's whole subtree."""
+    rows = []
+    for child in children(table, ("tr", *GROUPS)):
+        rows.extend([child] if child.name == "tr" else children(child, ("tr",)))
+    return rows
 
 
 def own_cells(tr: Any) -> list[Any]:
-    return tr.find_all(("td", "th"), recursive=False)
+    return children(tr, ("td", "th"))
+
+
+def children(element: Any, names: tuple[str, ...]) -> list[Any]:
+    """The child elements named one of ``names`` (bs4's ``find_all(recursive=False)`` costs far
+    more per call, building a filter each time)."""
+    return [c for c in element.contents if getattr(c, "name", None) in names]
 
 
 def _row_and_groups(tr: Any, table: Any) -> list[Any]:
@@ -44,7 +58,23 @@ def is_data_table(table: Any) -> bool:
     rows = own_rows(table)
     if sum(1 for tr in rows if len(own_cells(tr)) >= 2) < MIN_DATA_ROWS:
         return False
-    return not any(cell.find(("table", *HEADINGS)) for tr in rows for cell in own_cells(tr))
+    return not any(_holds(cell, NOT_IN_CELLS) for tr in rows for cell in own_cells(tr))
+
+
+def _holds(element: Any, names: frozenset[str]) -> bool:
+    """Whether an element under ``element`` is one of ``names``: a walk of ``.contents`` that stops
+    at the first, since bs4's ``find`` first walks to the element's last descendant, quadratic
+    over tables nested in tables."""
+    stack = list(element.contents)
+    while stack:
+        node = stack.pop()
+        name = getattr(node, "name", None)
+        if name is None:
+            continue
+        if name in names:
+            return True
+        stack.extend(node.contents)
+    return False
 
 
 def table_cells(table: Any, visible: Callable[[Any], bool],
@@ -68,5 +98,5 @@ def table_cells(table: Any, visible: Callable[[Any], bool],
         return [], None
     if marked[0]:
         return rows, True
-    has_th = any(tr.find("th") for tr in own_rows(table))
+    has_th = any(c.name == "th" for tr in own_rows(table) for c in own_cells(tr))
     return rows, False if has_th else None
