@@ -18,8 +18,6 @@ from typing import Any, Callable
 NOT_IN_CELLS = frozenset({"table", "h1", "h2", "h3", "h4", "h5", "h6"})  # a cell holding one: a page's layout
 # Data tables need this many rows of at least two cells (one row of cells is a line, not a table).
 MIN_DATA_ROWS = 2
-
-
 GROUPS = ("thead", "tbody", "tfoot")
 
 
@@ -86,14 +84,15 @@ def table_cells(table: Any, visible: Callable[[Any], bool],
     rows: list[list[str]] = []
     marked: list[bool] = []
     for tr in own_rows(table):
-        if not all(visible(el) for el in _row_and_groups(tr, table)):
+        around = _row_and_groups(tr, table)
+        if not all(visible(el) for el in around):
             continue
         cells = own_cells(tr)
         texts = [" ".join(cell_text(c).split()) for c in cells]
         if not any(texts):
             continue
         rows.append(texts)
-        marked.append(bool(cells) and (all(c.name == "th" for c in cells) or tr.find_parent("thead") is not None))
+        marked.append(bool(cells) and (all(c.name == "th" for c in cells) or any(el.name == "thead" for el in around)))
     if not rows:
         return [], None
     if marked[0]:
