@@ -10,6 +10,7 @@ import numpy as np
 
 from rag.dense import registry as dense_registry
 from rag.embedders.base import Embedder
+from rag.korean import remember
 from rag.lexical import registry as lexical_registry
 from rag.settings import Settings
 from rag.snapshots.format import snapshots_dir
@@ -82,7 +83,9 @@ class SnapshotBuilder:
         return Built(snap_id, len(chunks), embedder.id, embedded)
 
     def _embed(self, cache: EmbeddingCache, embedder: Embedder, inputs: list[str], hashes: list[str],
-               unit: str = "chunk") -> tuple[np.ndarray, int]:
+               unit: str = "chunk", before_batch: Callable[[list[int]], None] | None = None) -> tuple[np.ndarray, int]:
+        """(vectors of ``inputs``, how many were embedded, not cached); ``before_batch(indices)``
+        runs before each batch of inputs is embedded."""
         found = cache.get_vectors(embedder.id, hashes)
         missing = [i for i, h in enumerate(hashes) if h not in found or found[h].shape[0] != embedder.dim]
         missing = list({hashes[i]: i for i in missing}.values())
@@ -91,6 +94,8 @@ class SnapshotBuilder:
             b.update(len(hashes) - len(missing))  # cached vectors count as done at once
             for s in range(0, len(missing), batch):
                 idx = missing[s : s + batch]
+                if before_batch is not None:
+                    before_batch(idx)
                 vecs = embedder.embed_documents([inputs[i] for i in idx])
                 new = {hashes[i]: v for i, v in zip(idx, vecs)}
                 cache.put_vectors(embedder.id, new)
@@ -104,10 +109,20 @@ class SnapshotBuilder:
         """One (n_i, dim) array per chunk: the embeddings of the sentences of its text (those the
         sentence table stores, in its order), cached by text like the chunks' (rag.reading's
         question-sentence similarity reads them)."""
-        texts = [[inp[a:b] for a, b, _ in sents if a >= len(inp) - len(c.text)]
-                 for c, inp, sents in zip(chunks, inputs, sentences, strict=True)]
+        kept = [[(inp[a:b], tokens) for a, b, tokens in sents if a >= len(inp) - len(c.text)]
+                for c, inp, sents in zip(chunks, inputs, sentences, strict=True)]
+        texts = [[t for t, _ in group] for group in kept]
         flat = [t for group in texts for t in group]
-        vectors, _ = self._embed(cache, embedder, flat, [text_hash(t) for t in flat], unit="sentence")
+        known = [tokens for group in kept for _, tokens in group]
+
+        def analysed(idx: list[int]) -> None:
+            # the LSA embedder reads each text's Kiwi morphemes: a sentence's are known from the
+            # split (rag.sentences, in its line's context), so Kiwi does not analyse it again
+            for i in idx:
+                remember(flat[i], known[i])
+
+        vectors, _ = self._embed(cache, embedder, flat, [text_hash(t) for t in flat], unit="sentence",
+                                 before_batch=analysed if embedder.kind == "offline" else None)
         out, i = [], 0
         for group in texts:
             out.append(vectors[i:i + len(group)])

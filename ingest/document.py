@@ -16,27 +16,48 @@ PAGE_SEPARATOR = "\n\n"
 DEFAULT_CHUNK_CHARS = 500  # Settings.chunk_size's default
 CELL_SEPARATOR = " | "
 FIELD_SEPARATOR = " · "
+# Level of a table row's part in the heading table: deeper than any heading a format has (Markdown
+# and HTML 1-6, Word 1-9, Hangul outline 1-10), so a row is named under the section it sits in.
+TABLE_ROW_LEVEL = 100
 
 
-def table_lines(rows: list[list[str]]) -> list[str]:
-    """A table's rows as lines of text, for Office formats (Word, PowerPoint, Hangul).
+def table_row_label(table: int, row: int) -> str:
+    """How a citation names a table row: ``"표 2, 3행"`` (the document's 2nd table, its 3rd row
+    counted from the top, the header row being row 1)."""
+    return f"표 {table}, {row}행"
+
+
+def table_parts(table: int, row_starts: list[int], end: int) -> list[Heading]:
+    """The labelled parts of one laid-out table (``Loaded.structure``): each row from its line's
+    start offset, named by :func:`table_row_label`, and an untitled part at ``end`` (just after
+    the last row) where the enclosing section resumes (``rag.snapshots.sections``)."""
+    parts = [Heading(start, table_row_label(table, n), TABLE_ROW_LEVEL) for n, start in enumerate(row_starts, 1)]
+    return [*parts, Heading(end, "", TABLE_ROW_LEVEL)] if parts else []
+
+
+def table_lines(rows: list[list[str]], header: bool | None = None) -> list[str]:
+    """A table's rows as lines of text, for every format with tables (Word, PowerPoint, Hangul,
+    Markdown, HTML).
 
     The first row as written, its cells separated by ``CELL_SEPARATOR``; each later row with its
     column headers, "모델: GoogLeNet · 연도: 2014", so that a row read alone (a passage, a quoted
     sentence) says what its values are. Headers are used when the first row names every column
     once (as many non-empty, distinct cells as the row has); other rows (merged cells, a table
     with no header row) keep their cells separated by ``CELL_SEPARATOR``. Empty cells are left out
-    of a row with headers; empty rows are dropped.
+    of a row with headers; empty rows are dropped. ``header``: whether the first row is a header
+    row as the format marks it (HTML ``<th>`` cells, Markdown's header row): False when the format
+    says there is none (every row keeps its cells as written); True or None (a format that marks
+    nothing) apply the rule above.
     """
     rows = [[" ".join(c.split()) for c in r] for r in rows if any(c.strip() for c in r)]
     if not rows:
         return []
-    header = rows[0]
-    named = all(header) and len(set(header)) == len(header)
-    out = [CELL_SEPARATOR.join(header)]
+    first = rows[0]
+    named = all(first) and len(set(first)) == len(first) and header is not False
+    out = [CELL_SEPARATOR.join(first)]
     for row in rows[1:]:
-        if named and len(row) == len(header):
-            out.append(FIELD_SEPARATOR.join(f"{h}: {c}" for h, c in zip(header, row) if c))
+        if named and len(row) == len(first):
+            out.append(FIELD_SEPARATOR.join(f"{h}: {c}" for h, c in zip(first, row) if c))
         else:
             out.append(CELL_SEPARATOR.join(row))
     return out
@@ -70,8 +91,8 @@ class Loaded:
     ``headings``: the format's own headings, or None when the splitter must find heading-like
     lines itself (plain text, PDF pages). ``breaks``: offsets where a chunk should end.
     ``warnings``: what was skipped and why, for the ingest summary. ``structure``: positions of
-    parts the loader labels (a slide's speaker notes), named like sections in citations but no
-    chunk boundary; the label is never written into ``text``, so no quote carries it.
+    parts the loader labels (a slide's speaker notes, table rows: :func:`table_parts`), named like
+    sections in citations but no chunk boundary; the label is never written into ``text``, so no quote carries it.
     """
 
     text: str
@@ -146,6 +167,7 @@ class TextLayout:
     pages: list[Page] = field(default_factory=list)
     breaks: set[int] = field(default_factory=set)
     structure: list[Heading] = field(default_factory=list)
+    tables: int = 0  # tables laid out so far (a table's number in citations)
     _page: tuple[int, int] | None = None  # (number, start) of the page being written
 
     def _write(self, s: str) -> None:
@@ -181,11 +203,18 @@ class TextLayout:
         it in citations, as a heading of ``level`` would, but is neither text nor a chunk boundary."""
         self.structure.append(Heading(self.pos, label, level))
 
-    def table(self, rows: list[list[str]]) -> None:
-        """A table (cells of each row), as :func:`table_lines`, between two chunk breaks."""
+    def table(self, rows: list[list[str]], header: bool | None = None) -> None:
+        """A table (cells of each row), as :func:`table_lines`, between two chunk breaks; each
+        row a part named by its table and row (:func:`table_parts`)."""
         self.mark_break()
-        for line in table_lines(rows):
-            self.paragraph(line)
+        starts = []
+        for line in table_lines(rows, header):
+            start = self.pos
+            if self.paragraph(line):
+                starts.append(start)
+        if starts:
+            self.tables += 1
+            self.structure.extend(table_parts(self.tables, starts, self.pos - 1))
         self.mark_break()
 
     def mark_break(self) -> None:

@@ -5,7 +5,7 @@ names in English whatever the interface language; python-docx reports them so), 
 an outline level 0-8 themselves or through their style: they become sections, as Markdown
 headings do. A table is written row by row, one line per row (``ingest.document.table_lines``:
 the header row's cells separated by " | ", each later row with its headers, "모델: GoogLeNet · 연도: 2014")
-(a merged cell once), and is a chunk boundary; a row whose merged cells python-docx cannot map
+(a merged cell once), each row a part cited at its table and row ("표 2, 3행"), and is a chunk boundary; a row whose merged cells python-docx cannot map
 onto the table grid (a vertical merge starting inside the row above's horizontal span, as
 converters write) is read cell by cell. Automatic list numbers ("1.", "가.") are written before
 their paragraph (``ingest.docx_numbering``); text boxes (``w:txbxContent``; the drawing's
@@ -192,7 +192,7 @@ def load(data: bytes, chunk_chars: int) -> Loaded:
 LOADER = Loader("docx", "a Word document (.docx)", (".docx",),
                 ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",),
                 "paragraphs and tables in document order (a table row per line, with its column headers: "
-                "'모델: GoogLeNet · 연도: 2014'); automatic list numbers; text boxes after their paragraph; sections from Heading 1-9 / "
+                "'모델: GoogLeNet · 연도: 2014', cited at its table and row: '표 2, 3행'); automatic list numbers; text boxes after their paragraph; sections from Heading 1-9 / "
                 "Title styles and outline levels; headers and footers left out, footnotes, endnotes and "
                 "comments left out with a warning",
                 load, sniff=sniff, expected="a ZIP package with word/document.xml expected", metadata_title=True)

@@ -88,6 +88,7 @@ def offline_embedder(index_dir: Path, chunks: list[Chunk], dim: int, refit: bool
     (tmp / FIT_HASHES).write_text(json.dumps(sorted(_digests(texts))))
     shutil.rmtree(directory, ignore_errors=True)
     os.replace(tmp, directory)
+    embedder.moved(directory)
     return embedder
 
 

@@ -1,5 +1,6 @@
 """HTML as a reader sees it: block elements end lines, inline ones do not, headings are sections,
-and nothing hidden from readers (or planted for a model to read) is indexed.
+data tables are laid out a row per line with their column headers (``ingest.html_tables``), and
+nothing hidden from readers (or planted for a model to read) is indexed.
 
 BeautifulSoup parses; soupsieve (bs4's CSS selector engine) applies the page's own style rules;
 tinycss2 parses declarations and colours. What is written here by hand is only the walk that
@@ -14,7 +15,8 @@ import tinycss2.color3
 
 from rag.errors import BadDocument
 
-from ingest.document import Heading, Loaded, Loader, Page
+from ingest.document import Heading, Loaded, Loader, Page, table_lines, table_parts
+from ingest.html_tables import children, is_data_table, table_cells
 from ingest.text_loader import decoded
 
 # Elements that are never content: code, templates, embedded objects and site chrome.
@@ -39,17 +41,19 @@ OFFSCREEN_PX = 1000.0
 _END = object()  # marks, on the walk's stack, where an element's children end
 
 
-def html_to_text(raw: str) -> tuple[str, tuple[Heading, ...], str]:
-    """(text, headings, title) of an HTML page; BadDocument when no visible text is left."""
+def html_to_text(raw: str) -> tuple[str, tuple[Heading, ...], str, tuple[Heading, ...]]:
+    """(text, headings, title, structure: the data tables' rows) of an HTML page; BadDocument
+    when no visible text is left."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(raw, "html.parser")
     title = " ".join(soup.title.get_text(" ").split()) if soup.title else ""
     hidden = _hidden_by_stylesheets(soup)
-    text, headings = _Layout().run(soup, hidden)
+    layout = _Layout()
+    text, headings = layout.run(soup, hidden)
     if not text.strip():
         raise BadDocument("HTML page has no visible text")
-    return text, headings, title or (headings[0].title if headings else "")
+    return text, headings, title or (headings[0].title if headings else ""), tuple(layout.structure)
 
 
 def _declarations(css: str) -> dict[str, list[Any]]:
@@ -138,12 +142,17 @@ class _Layout:
         self.pending = 0  # line breaks owed before the next text: 1 a new line, 2 a blank line
         self.space = False
         self.headings: list[Heading] = []
+        self.structure: list[Heading] = []  # table rows (``ingest.document.table_parts``)
+        self.tables = 0
 
-    def run(self, soup: Any, hidden: set[int]) -> tuple[str, tuple[Heading, ...]]:
+    def run(self, soup: Any, hidden: set[int], color: tuple[float, ...] = (0.0, 0.0, 0.0),
+            background: tuple[float, ...] = WHITE, in_article: bool = False) -> tuple[str, tuple[Heading, ...]]:
+        """(text, headings) of ``soup`` (a page, or one element: a table cell, in the colours
+        around it); table rows go to ``structure``."""
         from bs4 import Comment, NavigableString, Tag
 
         # (node, colour, background, in <pre>, inside article/main, heading collector or None)
-        stack: list[Any] = [(soup, (0.0, 0.0, 0.0), WHITE, False, False, None)]
+        stack: list[Any] = [(soup, color, background, False, in_article, None)]
         while stack:
             item = stack.pop()
             if item[0] is _END:
@@ -178,6 +187,9 @@ class _Layout:
             if name == "br":
                 self._break(1)
                 continue
+            if name == "table" and heading is None and not pre and is_data_table(node):
+                self._table(node, hidden, color, background, in_article)
+                continue
             opens = name in HEADINGS and heading is None
             if opens:
                 heading = [None, [], int(name[1])]  # start offset (set by its first text), pieces of its title, level
@@ -187,6 +199,31 @@ class _Layout:
             for child in reversed(node.contents):
                 stack.append((child, color, background, pre or name == "pre", inner, heading))
         return "".join(self.parts), tuple(self.headings)
+
+    def _table(self, table: Any, hidden: set[int], color: tuple[float, ...], background: tuple[float, ...],
+               in_article: bool) -> None:
+        """A data table (``ingest.html_tables``): its caption, then a line per row with its column
+        headers (``ingest.document.table_lines``), each row a part named by its table and row."""
+        def text_of(el: Any) -> str:
+            return _Layout().run(el, hidden, color, background, in_article)[0]
+
+        def visible(el: Any) -> bool:
+            return not (id(el) in hidden or _invisible_attr(el) or (el.get("style") and _hides(_declarations(str(el["style"])))))
+
+        rows, header = table_cells(table, visible, text_of)
+        caption = next(iter(children(table, ("caption",))), None)
+        self._break(2)
+        if caption is not None and (words := " ".join(text_of(caption).split())):
+            self._emit(words)
+            self._break(1)
+        starts = []
+        for line in table_lines(rows, header):
+            starts.append(self._emit(line))
+            self._break(1)
+        if starts:
+            self.tables += 1
+            self.structure.extend(table_parts(self.tables, starts, self.pos))
+        self._break(2)
 
     def _start(self, name: str) -> None:
         if name in PARAGRAPH:
@@ -248,10 +285,11 @@ def _distance(a: tuple[float, ...], b: tuple[float, ...]) -> float:
 
 
 def load(data: bytes, chunk_chars: int) -> Loaded:
-    text, headings, title = html_to_text(decoded(data))
-    return Loaded(text, (Page(None, 0, len(text)),), title, headings)
+    text, headings, title, structure = html_to_text(decoded(data))
+    return Loaded(text, (Page(None, 0, len(text)),), title, headings, structure=structure)
 
 
 LOADER = Loader("html", "an HTML page", (".html", ".htm"), ("text/html",),
                 "visible text in reading order (scripts, styles and hidden elements dropped); "
-                "sections from h1-h6", load, metadata_title=True)
+                "sections from h1-h6; data tables a row per line, with its column headers ('모델: GoogLeNet · "
+                "연도: 2014'), each row cited at its table and row ('표 2, 3행')", load, metadata_title=True)

@@ -10,7 +10,7 @@ tables read.
 Headings: a paragraph whose paragraph shape (``paraPrIDRef`` into ``Contents/header.xml``) has
 ``<hh:heading type="OUTLINE">``, or whose style is an outline style ("개요 N" / "Outline N"),
 is a section title. Tables (``hp:tbl``) are written a row per line with its column headers
-(``ingest.document.table_lines``),
+(``ingest.document.table_lines``), each row cited at its table and row ("표 2, 3행"),
 and are chunk boundaries; footnotes and endnotes stay in their paragraph, in parentheses.
 """
 from __future__ import annotations
@@ -119,7 +119,7 @@ def load(data: bytes, chunk_chars: int) -> Loaded:
 
 LOADER = Loader("hwpx", "a Hangul document (.hwpx)", (".hwpx",), ("application/hwp+zip",),
                 "sections in content.hpf order, paragraphs, tables (a row per line, with its column headers: "
-                "'모델: GoogLeNet · 연도: 2014'), text boxes, footnotes and endnotes in parentheses; sections from "
+                "'모델: GoogLeNet · 연도: 2014', cited at its table and row: '표 2, 3행'), text boxes, footnotes and endnotes in parentheses; sections from "
                 "outline headings (개요 N styles or outline paragraph shapes)",
                 load, sniff=sniff,
                 expected="an OWPML package (mimetype application/hwp+zip, Contents/section0.xml) expected")

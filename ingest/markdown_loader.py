@@ -1,10 +1,11 @@
 """Markdown through a real parser (markdown-it-py, CommonMark with GFM tables): headings come from
 the parse, so a ``# comment`` inside a fenced code block is never one; code blocks and tables are
-chunk boundaries; a table longer than a chunk is laid out as row groups that each repeat the
-header row, so every table chunk says what its columns are.
+chunk boundaries.
 
-The loaded text is the Markdown source itself (quotes keep what the author wrote), except that
-long tables get their header row repeated before each group of rows.
+The loaded text is the Markdown source itself (quotes keep what the author wrote), except
+tables: their cells come from the parse and are laid out as in every other format
+(``ingest.document.table_lines``), each row on its own line with its column headers, so every
+row says what its values are wherever a chunk cuts the table.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from ingest.document import Heading, Loaded, Loader, Page
+from ingest.document import Heading, Loaded, Loader, Page, table_lines, table_parts
 from ingest.text_loader import decoded
 
 _PARSER = MarkdownIt("commonmark").enable("table")
@@ -30,12 +31,28 @@ def _plain(inline: Any) -> str:
     return " ".join("".join(parts).split())
 
 
-def markdown_layout(source: str, chunk_chars: int) -> tuple[str, tuple[Heading, ...], tuple[int, ...]]:
-    """(text, headings, breaks) of a Markdown document.
+def table_rows(tokens: list[Any], i: int) -> tuple[list[list[str]], int]:
+    """The cells of the table opened at ``tokens[i]`` (``table_open``), row by row, as plain text,
+    and the index of its ``table_close``."""
+    rows: list[list[str]] = []
+    while i < len(tokens) and tokens[i].type != "table_close":  # GFM tables hold no tables
+        if tokens[i].type == "tr_open":
+            rows.append([])
+        elif tokens[i].type == "inline" and rows:
+            rows[-1].append(_plain(tokens[i]))
+        i += 1
+    return rows, i
 
-    ``chunk_chars``: the chunk size; a table whose text is longer is cut into groups of whole
-    rows that fit it, each group led by the header and delimiter rows and separated by a blank
-    line. ``breaks``: offsets where code blocks and table groups start and end.
+
+def markdown_layout(source: str) -> tuple[str, tuple[Heading, ...], tuple[int, ...], tuple[Heading, ...]]:
+    """(text, headings, breaks, structure) of a Markdown document.
+
+    The text is the source, except that a table is written as :func:`ingest.document.table_lines`
+    lays tables out in every format: the header row's cells separated by " | ", each later row on
+    a line of its own with its column headers ("모델: GoogLeNet · 연도: 2014"), so a row read alone
+    (a chunk, a quoted sentence) says what its values are. ``breaks``: offsets where code blocks
+    and tables start and end. ``structure``: each table row as a part named by its table and row
+    (:func:`ingest.document.table_parts`).
     """
     front = _FRONT_MATTER.match(source)
     if front:
@@ -46,7 +63,7 @@ def markdown_layout(source: str, chunk_chars: int) -> tuple[str, tuple[Heading, 
         lines[-1] += "\n"
     heading_at: dict[int, tuple[str, int]] = {}
     block_edges: set[int] = set()  # line numbers where a code block or table starts or ends
-    tables: dict[int, int] = {}  # first line -> end line (exclusive)
+    tables: dict[int, tuple[int, list[list[str]]]] = {}  # first line -> (end line (exclusive), cells)
     for i, tok in enumerate(tokens):
         if tok.map is None:
             continue
@@ -57,13 +74,15 @@ def markdown_layout(source: str, chunk_chars: int) -> tuple[str, tuple[Heading, 
                 heading_at[a] = (title, int(tok.tag[1:]))  # h1..h6, setext headings too
         elif tok.type in ("fence", "code_block"):
             block_edges.update((a, b))
-        elif tok.type == "table_open":
-            tables[a] = b
+        elif tok.type == "table_open" and a not in tables:
+            tables[a] = (b, table_rows(tokens, i)[0])
             block_edges.update((a, b))
     out: list[str] = []
     pos = 0
     headings: list[Heading] = []
+    structure: list[Heading] = []
     breaks: set[int] = set()
+    numbered = 0  # tables laid out so far
     line = 0
     while line < len(lines):
         if line in block_edges:
@@ -71,12 +90,15 @@ def markdown_layout(source: str, chunk_chars: int) -> tuple[str, tuple[Heading, 
         if line in heading_at:
             headings.append(Heading(pos, *heading_at[line]))
         if line in tables:
-            end = tables[line]
-            for group in _row_groups(lines[line:end], chunk_chars):
-                if group is not None:
-                    breaks.add(pos)
-                    out.append(group)
-                    pos += len(group)
+            end, rows = tables[line]
+            starts = []
+            for row in table_lines(rows, header=True):  # GFM's first row is its header row
+                starts.append(pos)
+                out.append(row + "\n")
+                pos += len(row) + 1
+            if starts:
+                numbered += 1
+                structure.extend(table_parts(numbered, starts, pos - 1))
             line = end
             continue
         out.append(lines[line])
@@ -84,28 +106,7 @@ def markdown_layout(source: str, chunk_chars: int) -> tuple[str, tuple[Heading, 
         line += 1
     if len(lines) in block_edges:
         breaks.add(pos)
-    return "".join(out), tuple(headings), tuple(sorted(breaks))
-
-
-def _row_groups(table: list[str], chunk_chars: int) -> list[str]:
-    """A table's lines as groups of whole rows within ``chunk_chars``, each led by the header and
-    delimiter rows; the first group is the table as written, later ones follow a blank line."""
-    head, rows = table[:2], table[2:]
-    if sum(map(len, table)) <= chunk_chars or not rows:
-        return ["".join(table)]
-    lead = "".join(head)
-    groups: list[str] = []
-    current: list[str] = []
-    size = len(lead)
-    for row in rows:
-        if current and size + len(row) > chunk_chars:
-            groups.append(lead + "".join(current))
-            current, size = [], len(lead)
-        current.append(row)
-        size += len(row)
-    if current:
-        groups.append(lead + "".join(current))
-    return [groups[0], *("\n" + g for g in groups[1:])]
+    return "".join(out), tuple(headings), tuple(sorted(breaks)), tuple(structure)
 
 
 def front_matter_title(source: str) -> str:
@@ -118,12 +119,13 @@ def front_matter_title(source: str) -> str:
 
 def load(data: bytes, chunk_chars: int) -> Loaded:
     source = decoded(data)
-    text, headings, breaks = markdown_layout(source, chunk_chars)
+    text, headings, breaks, structure = markdown_layout(source)
     title = front_matter_title(source) or (headings[0].title if headings else "")
-    return Loaded(text, (Page(None, 0, len(text)),), title, headings, breaks)
+    return Loaded(text, (Page(None, 0, len(text)),), title, headings, breaks, structure=structure)
 
 
 LOADER = Loader("md", "a Markdown note", (".md", ".markdown"), ("text/markdown",),
                 "the Markdown source (front matter dropped); sections from its headings; code blocks "
-                "and tables kept whole, long tables in row groups led by the header row", load,
+                "kept whole; tables a row per line, with its column headers ('모델: GoogLeNet · 연도: 2014'), "
+                "each row cited at its table and row ('표 2, 3행')", load,
                 metadata_title=True)  # a front matter's title:

@@ -4,7 +4,7 @@ Each slide is a page (``Page.number`` = the slide's number, 1-based, hidden slid
 a section named by its title (a slide without a title is the section "Slide N", not written into
 the text). The slide's text follows in reading order: its shapes top to bottom, then left to
 right (grouped shapes likewise inside the group), text frames paragraph by paragraph, tables a
-row per line with its column headers (``ingest.document.table_lines``); footer, slide-number and
+row per line with its column headers, each row a part cited "표 N, M행" (``ingest.document``); footer, slide-number and
 date placeholders (running text on every slide) are left out. The speaker notes come last on
 their slide, as a part named ``NOTES_LABEL`` under the slide's section (structure recorded beside
 the text, never written into it: a quote of the notes is the presenter's words only, cited "slide
@@ -13,10 +13,10 @@ title › Speaker notes"). Pictures and charts carry no text and are skipped.
 from __future__ import annotations
 
 import io
-from typing import Any, Iterator
+from typing import Any
 
 from ingest import containers
-from ingest.document import Loaded, Loader, TextLayout, table_lines
+from ingest.document import Loaded, Loader, TextLayout
 
 NOTES_LABEL = "Speaker notes"
 UNTITLED = "Slide {n}"
@@ -47,17 +47,18 @@ def _reading_order(shapes: Any, inherited: dict[tuple[int, int], tuple[int, int]
     return sorted(shapes, key=position)
 
 
-def shape_lines(shape: Any) -> Iterator[str]:
-    """The text lines of one shape: a group's members in reading order, a table's rows, a text frame's paragraphs."""
+def lay_out_shape(layout: TextLayout, shape: Any) -> None:
+    """One shape's text: a group's members in reading order, a table (``TextLayout.table``: a row
+    per line with its column headers), a text frame's paragraphs."""
     if hasattr(shape, "shapes"):  # a group shape
         for member in _reading_order(shape.shapes):
-            yield from shape_lines(member)
+            lay_out_shape(layout, member)
     elif getattr(shape, "has_table", False):
-        yield from table_lines([[" ".join(cell.text.split()) for cell in row.cells if not cell.is_spanned]
-                                for row in shape.table.rows])
+        layout.table([[" ".join(cell.text.split()) for cell in row.cells if not cell.is_spanned]
+                      for row in shape.table.rows])
     elif getattr(shape, "has_text_frame", False):
         for paragraph in shape.text_frame.paragraphs:
-            yield paragraph.text
+            layout.paragraph(paragraph.text)
 
 
 def _is_chrome(shape: Any) -> bool:
@@ -99,8 +100,7 @@ def load(data: bytes, chunk_chars: int) -> Loaded:
         for shape in _reading_order(slide.shapes, inherited):
             if (title_shape is not None and shape.shape_id == title_shape.shape_id) or _is_chrome(shape):
                 continue
-            for line in shape_lines(shape):
-                layout.paragraph(line)
+            lay_out_shape(layout, shape)
         frame = slide.notes_slide.notes_text_frame if slide.has_notes_slide else None
         if frame is not None and frame.text.strip():
             layout.part(NOTES_LABEL, 2)
@@ -112,7 +112,8 @@ def load(data: bytes, chunk_chars: int) -> Loaded:
 LOADER = Loader("pptx", "a PowerPoint presentation (.pptx)", (".pptx",),
                 ("application/vnd.openxmlformats-officedocument.presentationml.presentation",),
                 "one page per slide (the slide number is the page in citations); the slide title "
-                "as section; text frames, tables and grouped shapes in reading order (footers and slide "
+                "as section; text frames, tables (a row per line, with its column headers, cited at its table and "
+                "row: '표 2, 3행') and grouped shapes in reading order (footers and slide "
                 "numbers left out); speaker notes "
                 f"after the slide's text, cited as the part '{NOTES_LABEL}' of the slide",
                 load, sniff=sniff, expected="a ZIP package with ppt/presentation.xml expected", metadata_title=True)

@@ -4,7 +4,7 @@ offset, level and title, and whether the document is a collection of posts.
 The headings are the ones the chunker cuts at (``ingest.splitting.section_headings``: retrieval
 is unchanged by this table), less heading-like lines inside a fenced code block of a plain-text
 note (a ``# comment`` is code, not a section), plus the parts a loader labels (a slide's speaker
-notes), which name their part in citations instead of being quoted as text.
+notes, table rows), which name their part in citations instead of being quoted as text.
 """
 from __future__ import annotations
 

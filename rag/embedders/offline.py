@@ -7,8 +7,11 @@ cache stays valid across ingests.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
@@ -18,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from rag.embedders.base import Embedder, Kind, normalise
 from rag.korean import content_tokens_by_line
@@ -30,6 +33,27 @@ INFO_FILE = "embedder.json"
 
 def _identity(tokens: list[str]) -> list[str]:
     return tokens
+
+
+@functools.cache
+def _thread_pools() -> ThreadpoolController:
+    """The process's BLAS and OpenMP thread pools, found once: ``threadpool_limits()`` scans the
+    loaded libraries on each call, which was 2.4 s of a 6,000-paragraph .docx publish (one call
+    per embedding batch; ``python -m bench.docx_publish_bench``)."""
+    return ThreadpoolController()
+
+
+def one_thread():  # noqa: ANN201 - threadpoolctl's context manager
+    """BLAS threads fight the other cores' work; one is faster here."""
+    return _thread_pools().limit(limits=1)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
 
 
 class OfflineEmbedder(Embedder):
@@ -46,6 +70,9 @@ class OfflineEmbedder(Embedder):
         self.dim = int(self._projection.shape[1])
         self._char_ngrams = chars.build_analyzer()
         self._n_words = len(words.vocabulary_)
+        # the model file this embedder was loaded from or saved to, with its (size, mtime): saving
+        # again copies it instead of pickling the vocabularies anew (``save``)
+        self._file: tuple[Path, tuple[int, int] | None] | None = None
 
     @classmethod
     def fit(cls, texts: Sequence[str], dim: int = 256, seed: int = 0) -> "OfflineEmbedder":
@@ -59,7 +86,7 @@ class OfflineEmbedder(Embedder):
             texts = [texts[i] for i in sorted(rows)]
         words = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=1)
         chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True, min_df=2, lowercase=True)
-        with threadpool_limits(1):  # BLAS threads fight the other cores' work; one is faster here
+        with one_thread():
             x = sp.hstack([words.fit_transform(content_tokens_by_line(texts)), chars.fit_transform(texts)]).tocsr()
             n_components = max(2, min(dim, x.shape[0] - 1, x.shape[1] - 1))
             svd = TruncatedSVD(n_components=n_components, random_state=seed, algorithm="randomized", n_iter=3,
@@ -93,7 +120,7 @@ class OfflineEmbedder(Embedder):
     def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         if len(texts) == 1:
             return self._query_vector(texts[0])
-        with threadpool_limits(1):
+        with one_thread():
             x = sp.hstack([self.words.transform(content_tokens_by_line(texts)), self.chars.transform(texts)]).tocsr()
             return normalise(np.asarray(x.astype(np.float32) @ self._projection))
 
@@ -101,9 +128,21 @@ class OfflineEmbedder(Embedder):
         return {**super().describe(), "fit_size": self.fit_size}
 
     def save(self, directory: Path) -> None:
+        """Write the model to ``directory``: a copy of the file it was last loaded from or saved
+        to when that file is unchanged (ingest saves the fit beside the index, then into the
+        snapshot), else a new pickle."""
         directory.mkdir(parents=True, exist_ok=True)
-        joblib.dump({"words": self.words, "chars": self.chars, "projection": self._projection}, directory / MODEL_FILE)
+        target = directory / MODEL_FILE
+        if self._file is not None and self._file[1] is not None and _stamp(self._file[0]) == self._file[1]:
+            shutil.copyfile(self._file[0], target)
+        else:
+            joblib.dump({"words": self.words, "chars": self.chars, "projection": self._projection}, target)
+            self._file = (target, _stamp(target))
         (directory / INFO_FILE).write_text(json.dumps({"id": self.id, "fit_size": self.fit_size}))
+
+    def moved(self, directory: Path) -> None:
+        """The directory it was saved to was renamed to ``directory`` (an atomic replace)."""
+        self._file = (directory / MODEL_FILE, _stamp(directory / MODEL_FILE))
 
     @classmethod
     def from_snapshot(cls, info: dict[str, Any], directory: Path, settings: Any) -> "OfflineEmbedder":
@@ -112,5 +151,8 @@ class OfflineEmbedder(Embedder):
     @classmethod
     def load(cls, directory: Path) -> "OfflineEmbedder":
         info = json.loads((directory / INFO_FILE).read_text())
+        stamp = _stamp(directory / MODEL_FILE)
         parts = joblib.load(directory / MODEL_FILE)
-        return cls(parts["words"], parts["chars"], parts["projection"], int(info["fit_size"]), str(info["id"]))
+        embedder = cls(parts["words"], parts["chars"], parts["projection"], int(info["fit_size"]), str(info["id"]))
+        embedder._file = (directory / MODEL_FILE, stamp)
+        return embedder

@@ -6,7 +6,9 @@ A document's headings are ``(start, level, title)`` rows sorted by ``start`` (a 
 into the document as loaded, the offsets chunks carry). A section runs from its heading to the
 next heading of the same or a shallower level; its path is its title after those of the
 headings it sits under (the nearest earlier heading of each shallower level). Loader-made parts
-(a slide's speaker notes) are rows too, so they name their part as a heading would.
+(a slide's speaker notes, a table's rows: ``ingest.document.table_parts``) are rows too, so they
+name their part as a heading would; an untitled row ends the part of its level, so the text after
+it is named by the section around the part again.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ class DocumentSections:
         i = self.heading_index(offset)
         if i < 0:
             return ()
-        out = [self.titles[i]]
+        out = [self.titles[i]] if self.titles[i] else []  # an untitled row ends a part: its section resumes
         level = self.levels[i]
         for j in range(i - 1, -1, -1):
             if self.levels[j] < level:

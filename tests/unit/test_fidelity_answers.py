@@ -161,8 +161,8 @@ def test_markdown_fenced_comments_are_not_sections(ask) -> None:  # noqa: ANN001
 def test_markdown_table_rows_are_found_with_their_header(corpus: tuple[Settings, IngestSummary]) -> None:
     settings, _ = corpus
     result = Searcher(settings, LiveSnapshot.from_settings(settings).get).run("크립톤-33 모델의 개발사는 어디인가요?")
-    top = next(p.chunk for p in result.passages if p.chunk.doc == "네뷸라.md" and "| 크립톤-33 |" in p.chunk.text)
-    assert top.text.startswith("| 모델 | 출시 연도 | 개발사 |")
+    top = next(p.chunk for p in result.passages if p.chunk.doc == "네뷸라.md" and "모델: 크립톤-33 ·" in p.chunk.text)
+    assert "모델: 크립톤-33 · 출시 연도: 2023년 · 개발사: 연구소33" in top.text  # the row with its column headers
     assert top.section == "크립톤 모델 목록"
 
 

@@ -2,6 +2,7 @@
 running headers, headings, long notes. Every chunk stays an exact span of the loaded text."""
 from __future__ import annotations
 
+import re
 import unicodedata
 from pathlib import Path
 
@@ -96,7 +97,7 @@ def test_html_inline_elements_do_not_cut_sentences() -> None:
     doc = load_bytes("yolo.html", HTML.encode("utf-8"), "html")
     assert "YOLO는 2015년 조셉 레드몬이 발표한 실시간 객체 탐지 모델이다." in doc.text
     assert "빠르다.\n한 번만 본다." in doc.text
-    assert "YOLOv3 | 2018" in doc.text
+    assert "모델 | 연도\n모델: YOLOv3 · 연도: 2018" in doc.text  # a data table's row with its column headers
     assert "어두운 배경의 흰 글자는 보인다." in doc.text
     assert doc.title == "탐지 모델"
 
@@ -154,16 +155,17 @@ def test_markdown_code_comments_are_never_headings() -> None:
     assert "# 첫 번째 단계" in code.text and "## 이것도 주석" in code.text  # the block is kept whole
 
 
-def test_markdown_table_chunks_carry_the_header_row() -> None:
+def test_markdown_table_rows_carry_their_column_headers() -> None:
     doc = load_bytes("models.md", MD.encode(), "md", chunk_chars=300)
     rows = [c for c in _chunks(doc, 300) if "크립톤-" in c.text]
     assert len(rows) > 3
     for c in rows:
-        assert c.text.startswith("| 모델 | 출시 연도 | 개발사 |\n|---|---|---|\n"), c.text[:60]
         assert c.section == "모델 목록"
-        assert all(line.startswith("|") and line.endswith("|") for line in c.text.splitlines())  # whole rows
-    seen = [f"크립톤-{i} " for i in range(40)]
+        for line in c.text.splitlines():  # whole rows, each saying what its values are
+            assert line == "모델 | 출시 연도 | 개발사" or re.fullmatch(r"모델: 크립톤-\d+ 모델 · 출시 연도: \d+년 · 개발사: 연구소 \d+호", line), line
+    seen = [f"모델: 크립톤-{i} 모델 · 출시 연도: {1990 + i}년 · 개발사: 연구소 {i}호" for i in range(40)]
     assert all(any(s in c.text for c in rows) for s in seen)
+    assert "표가 끝난 뒤의 문단이다." in doc.text and "|---|" not in doc.text
 
 
 def test_markdown_setext_and_inline_markup_headings() -> None:

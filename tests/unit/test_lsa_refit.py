@@ -28,3 +28,22 @@ def test_refit_for_a_deleted_note_is_recomputed(make_settings, notes_copy: Path,
     # an unchanged corpus keeps its fit
     (notes_copy / "small.txt").write_text("작은 노트 하나를 더한다. 새 주제는 없다.\n", encoding="utf-8")
     assert Ingestor(settings, progress=False).sync().embedder == first.embedder
+
+
+def test_a_saved_fit_is_copied_unless_its_file_changed(tmp_path: Path) -> None:
+    import numpy as np
+
+    from rag.embedders.offline import MODEL_FILE, OfflineEmbedder
+
+    texts = [line for line in big_note(60).splitlines()]
+    fitted = OfflineEmbedder.fit(texts, dim=16)
+    fitted.save(tmp_path / "a")
+    fitted.save(tmp_path / "b")  # a copy of a's file
+    assert (tmp_path / "b" / MODEL_FILE).read_bytes() == (tmp_path / "a" / MODEL_FILE).read_bytes()
+    other = OfflineEmbedder.fit(texts[:30], dim=8)
+    other.save(tmp_path / "other")
+    (tmp_path / "a" / MODEL_FILE).write_bytes((tmp_path / "other" / MODEL_FILE).read_bytes())  # a's file replaced
+    fitted.save(tmp_path / "c")  # pickled anew, not copied from the changed file
+    loaded = OfflineEmbedder.load(tmp_path / "c")
+    assert loaded.dim == fitted.dim == 16
+    assert np.allclose(loaded.embed_batch(texts[:3], "passage"), fitted.embed_batch(texts[:3], "passage"))

@@ -9,6 +9,7 @@ import zipfile
 
 import pytest
 
+from ingest.document import TABLE_ROW_LEVEL
 from ingest.loaders import load_bytes
 from ingest.pptx_loader import NOTES_LABEL
 from ingest.splitting import Chunker
@@ -86,7 +87,8 @@ def test_pptx_one_page_per_slide_titles_as_sections_and_notes_after_the_slide() 
     assert NOTES_LABEL not in doc.text  # a label is structure: a part of the slide, never quoted text
     notes_at = doc.text.index("토파즈 어텐션은 긴 문서")
     assert [(h.title, h.level) for h in doc.structure if h.start == notes_at] == [(NOTES_LABEL, 2)]
-    assert len(doc.structure) == 2
+    assert [h.title for h in doc.structure if h.title == NOTES_LABEL] == [NOTES_LABEL] * 2
+    assert [h.title for h in doc.structure if h.level == TABLE_ROW_LEVEL] == ["표 1, 1행", "표 1, 2행", ""]  # the table's rows
     chunks = Chunker(chunk_size=80, chunk_overlap=10).split(doc, [])
     notes = [c for c in chunks if "메모리를 아낀다" in c.text]
     assert notes and {(c.page, c.section) for c in notes} == {(2, "토파즈 어텐션")}
