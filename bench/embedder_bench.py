@@ -123,7 +123,7 @@ def main() -> None:
         from bench.embedder_backends import compare
 
         result = compare([b.strip() for b in args.backends.split(",") if b.strip()], args.sweep)
-        write_result("embedder_backends", result, quiet=True)
+        write_result("embedder_backends_sweep" if args.sweep else "embedder_backends", result, quiet=True)
         print(json.dumps(result, ensure_ascii=False) if args.json else json.dumps(result, ensure_ascii=False, indent=1))
         return
     work = work_dir()

@@ -15,11 +15,12 @@ vectors are cached under that id, and a snapshot built with one is never searche
 it: measured on the notes' sentences, alone vs in a batch of 40, cosine >= 0.9939; a vector is
 cached once, so an index never holds two of them for one text.
 
-Threads and batches, measured with ``python -m bench.embedder_bench --backends onnx
---sweep`` on the 2-core shared machine (2026-12-07; figures in docs/benchmarks.md): one
-intra-op thread (``RAG_EMBED_THREADS``, default 1), spinning off, as for torch: a second
-thread fights the other processes for the two cores; length-sorted batches of
-``RAG_EMBED_BATCH_SIZE`` (32) texts, as sentence-transformers does for torch, so padding is small.
+Threads and batches, measured with ``python -m bench.embedder_bench --backends onnx --sweep``
+on the 2-core shared machine (2026-12-07, load average 8-10; docs/benchmarks.md): one intra-op
+thread (``RAG_EMBED_THREADS``, default 1; two: same chunks/s, query p50 45 ms against 34 ms),
+spinning off; length-sorted batches (as sentence-transformers sorts for torch, so padding is
+small) of ``RAG_EMBED_BATCH_SIZE`` texts (32: 2.2 chunks/s; 64: 2.4, within the noise; 16 and 8
+slower).
 """
 from __future__ import annotations
 
