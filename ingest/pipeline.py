@@ -110,6 +110,8 @@ class Ingestor:
         return {"chunk_size": s.chunk_size, "chunk_overlap": s.chunk_overlap, "cleaner": cleaning.VERSION,
                 "splitter": splitting.VERSION, "titles": titles.VERSION, "analyzer": ANALYZER, "embedder": s.embedder,
                 "st_model": None if s.embedder == "offline" else s.st_model,
+                # switching e5's runtime re-embeds: the two backends are two embedders (rag.embedders.e5_onnx)
+                "e5_backend": s.e5_backend if s.embedder in ("auto", "e5") else None,
                 "offline_dim": None if s.embedder == "st" else s.offline_dim}
 
     # ---- sync a directory ----------------------------------------------------------------

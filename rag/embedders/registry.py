@@ -9,6 +9,7 @@ from typing import Any
 
 from rag.embedders.base import Embedder
 from rag.embedders.e5 import BuiltE5Embedder
+from rag.embedders.e5_onnx import OnnxE5Embedder
 from rag.embedders.offline import OfflineEmbedder
 from rag.embedders.sentence_transformer import SentenceTransformerEmbedder
 from rag.errors import ModelUnavailable
@@ -18,6 +19,7 @@ KINDS: dict[str, type[Embedder]] = {
     OfflineEmbedder.kind: OfflineEmbedder,
     SentenceTransformerEmbedder.kind: SentenceTransformerEmbedder,
     BuiltE5Embedder.kind: BuiltE5Embedder,
+    OnnxE5Embedder.kind: OnnxE5Embedder,
 }
 EMBEDDER_DIR = "embedder"
 

