@@ -37,7 +37,10 @@ SPECS: dict[QuestionKind, KindSpec] = {
     QuestionKind.DATE: KindSpec(single=True, names_focus=False, factoid=True),
     QuestionKind.LIST: KindSpec(single=False, names_focus=False),
     QuestionKind.COMPARISON: KindSpec(single=False, names_focus=True),
-    QuestionKind.YESNO: KindSpec(single=True, names_focus=False),
+    # "factoid" for YESNO too: a Korean question without a question word is often one ending on the
+    # noun it asks for ("돌아간 해는?"); the span model's own answer type (rag.short_answer.features)
+    # tells that from a true yes/no question, which gets no span.
+    QuestionKind.YESNO: KindSpec(single=True, names_focus=False, factoid=True),
     QuestionKind.OTHER: KindSpec(single=False, names_focus=False, factoid=True),
 }
 

@@ -43,8 +43,9 @@ _SEVERAL = re.compile(r"각각|각자|둘 다|모두|\beach\b|\bboth\b", re.I)
 
 def asks_one_fact(intent: Any) -> bool:
     """Whether the question (its ``rag.intent.Intent``) asks for one fact a span can give: one
-    part, of a kind whose spec is factoid (a count, a date, who/where/which), not asking for
-    each of several things. Comparisons, definitions, methods, reasons, lists, yes/no questions
+    part, of a kind whose spec is factoid (a count, a date, who/where/which, or a clause without
+    a question word, which the span model's answer type then decides), not asking for each of
+    several things. Comparisons, definitions, methods, reasons, lists, yes/no questions
     and questions in several parts ("어떤 두 네트워크로 구성되고 각각 무슨 일을 해?") get none."""
     from rag.reading.kinds import spec
 

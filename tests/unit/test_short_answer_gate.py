@@ -18,6 +18,7 @@ def _intent(question: str):  # noqa: ANN202 - rag.intent.Intent
     "ResNet은 몇 년에 발표됐어?",
     "드롭아웃을 처음 제안한 사람은 누구야?",
     "How many layers does VGG16 have?",
+    "헤이그가 정계로 돌아간 해는?",  # no question word: the noun it ends on asks
 ])
 def test_a_question_asking_one_fact_may_get_a_short_answer(question: str) -> None:
     assert asks_one_fact(_intent(question))
