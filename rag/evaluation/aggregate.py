@@ -44,6 +44,8 @@ def metric_groups(rows: Sequence[dict[str, Any]], k: int) -> dict[str, Any]:
                          # answered items whose answer is written in the question's language
                          "in_question_language": _rate(r["in_question_language"] for r in answered
                                                        if "in_question_language" in r),
+                         # answered items the configured generator wrote (not its quoted fallback)
+                         "model_served": _rate(r["model_served"] for r in answered if "model_served" in r),
                          **short_answer_summary((r["short_em"], r["short_f1"], r["short_answer"] is not None)
                                                 for r in answerable if "short_em" in r)}
         out["citations"] = {"precision": _rate(c["relevant"] for c in cited),
@@ -71,7 +73,7 @@ def aggregate(rows: Sequence[dict[str, Any]], k: int, config: dict[str, Any],
         "counts": {key: overall[key] for key in ("n_answerable", "n_unanswerable", "n_scored")},
         "retrieval": overall.get("retrieval", empty_retrieval),
         "answer": overall.get("answer", {"keyword_recall": None, "char_f1": None, "in_question_language": None,
-                                          **short_answer_summary([])}),
+                                          "model_served": None, **short_answer_summary([])}),
         "citations": overall.get("citations", {"precision": None, "coverage": None}),
         "refusal": overall["refusal"],
         "latency_ms": overall["latency_ms"],

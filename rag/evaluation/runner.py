@@ -179,6 +179,8 @@ class Evaluator:
                 row["recall@5"] = m.recall_at_k(retrieved, evidences, 5)
         if not answer.refused:  # the answer's own words (an extractive quote keeps the notes' language)
             row["in_question_language"] = m.written_in(text) == item.lang
+            # written by the configured generator, not quoted instead because its draft failed
+            row["model_served"] = "fallback" not in (answer.debug or {})
         if answerable:
             row["keywords_ok"] = m.keywords_present(text, item.keywords)
             row["char_f1"] = round(m.best_char_f1(text, item.answers), 4)

@@ -93,7 +93,7 @@ def test_eval_json_shape_and_ranges(evaluated: tuple[dict[str, object], Path], c
             "config"} <= set(report)
     assert report["n"] == 7
     assert set(report["retrieval"]) == {"hit@1", "hit@3", "hit@5", "mrr@10", "ndcg@10", "recall@5_multi"}
-    assert set(report["answer"]) == {"keyword_recall", "char_f1", "in_question_language", "short_answer_em",
+    assert set(report["answer"]) == {"keyword_recall", "char_f1", "in_question_language", "model_served", "short_answer_em",
                                      "short_answer_f1", "short_answer_coverage"}
     factoid = [i for i in report["items"] if i["type"] == "factoid"]  # type: ignore[union-attr]
     assert factoid and all({"short_answer", "short_em", "short_f1"} <= set(i) for i in factoid)
