@@ -68,9 +68,11 @@ class BM25Index:
 
     @classmethod
     def load(cls, directory: Path, size: int) -> "BM25Index":
-        """Raises SnapshotDamaged when the index directory is missing or garbled."""
+        """The score matrix (data, indices, indptr: the postings) memory-mapped (bm25s's
+        ``mmap=True``), so the workers of one host share its pages and only the vocabulary is a
+        Python object. Raises SnapshotDamaged when the index directory is missing or garbled."""
         try:
-            return cls(bm25s.BM25.load(str(directory / DIR)), size)
+            return cls(bm25s.BM25.load(str(directory / DIR), mmap=True), size)
         except Exception as exc:  # bm25s raises what numpy/json raise on a garbled file
             raise SnapshotDamaged(f"snapshot {directory.name}: {DIR}/ is unreadable ({exc})") from exc
 
