@@ -10,8 +10,7 @@ from rag.embedders.registry import EMBEDDER_DIR, embedder_class, load_snapshot_e
 from rag.errors import RagError, SnapshotDamaged
 from rag.lexical.registry import lexical_class_for
 from rag.settings import Settings
-from rag.snapshots.chunk_table import ChunkTable
-from rag.snapshots.format import CHUNKS_DB, META, read_meta
+from rag.snapshots.format import CHUNKS_DB, META, read_chunks, read_meta
 
 
 def check_files(path: Path, meta: dict[str, Any]) -> None:
@@ -37,7 +36,7 @@ def verify_snapshot(path: Path, settings: Settings | None = None) -> dict[str, A
     snapshot as absent and rebuilds."""
     meta = read_meta(path)
     check_files(path, meta)
-    chunks = ChunkTable(path / CHUNKS_DB, capacity=0)
+    chunks, _ = read_chunks(path / CHUNKS_DB)
     try:
         n = int(meta.get("chunks", -1))
     except (TypeError, ValueError) as exc:
