@@ -62,7 +62,7 @@ class SnapshotBuilder:
             cache.close()
         stage("write")
         with bar(self.progress, 3, "writing", "step") as b:
-            dense = dense_registry.BACKENDS[dense_registry.BACKENDS.default].build(vectors)
+            dense = dense_registry.dense_class_for_size(len(vectors), self.settings.dense_approximate_above).build(vectors)
             b.update(1)
             tokens = [[t for sent in chunk for t in sent[2]] for chunk in sentences]
             lexical = lexical_registry.BACKENDS[lexical_registry.BACKENDS.default].build(tokens)

@@ -12,6 +12,8 @@ class DenseIndex(Protocol):
     """Nearest neighbours by inner product over unit vectors; row numbers are chunk ids."""
 
     name: ClassVar[str]  # the registry key, written into a snapshot's meta ("dense": {"backend": name})
+    # bound on |score - exact inner product| (0 for exact float32 scores; a quantising index's error)
+    score_error: ClassVar[float]
 
     @property
     def dim(self) -> int:

@@ -73,6 +73,7 @@ class MilvusDenseIndex:
     """Exact inner product (FLAT, IP) over the collection's ``dense`` field; ids are chunk ids."""
 
     name = "milvus"
+    score_error = 0.0  # Milvus FLAT scores are exact
 
     def __init__(self, cache: RowCache, dim: int, size: int) -> None:
         self.cache = cache

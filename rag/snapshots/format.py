@@ -77,17 +77,14 @@ def read_meta(snapshot_dir: Path) -> dict[str, Any]:
 
 
 def read_chunks(db_path: Path) -> tuple[list[Chunk], list[dict[str, Any]]]:
-    """(chunks in id order, documents) of a chunk table; raises SnapshotDamaged. Each document
-    row carries its heading table as ``sections``: ``[[start, level, title], ...]`` by start
-    (``rag.snapshots.sections``), and ``collection`` (0/1: a collection of posts)."""
+    """(chunks in id order, documents) of a chunk table; raises SnapshotDamaged. Every chunk is
+    loaded: the writer's side (an incremental ingest, a publish); a snapshot opened for queries
+    reads its chunks on demand (rag.snapshots.chunk_table)."""
     if not db_path.is_file():
         raise SnapshotDamaged(f"{db_path.parent.name}: {CHUNKS_DB} is missing")
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         rows = con.execute('SELECT id, doc, start, "end", section, page, text FROM chunks ORDER BY id').fetchall()
-        docs = con.execute("SELECT doc, title, type, pages, chunks, hash, size, updated, collection FROM documents "
-                           "ORDER BY doc").fetchall()
-        headings = con.execute("SELECT doc, start, level, title FROM headings ORDER BY doc, start, level").fetchall()
     except sqlite3.DatabaseError as exc:
         raise SnapshotDamaged(f"{db_path.parent.name}: {CHUNKS_DB} is corrupt ({exc})") from exc
     finally:
@@ -95,11 +92,29 @@ def read_chunks(db_path: Path) -> tuple[list[Chunk], list[dict[str, Any]]]:
     chunks = [Chunk(doc=r[1], start=r[2], end=r[3], text=r[6], section=r[4], page=r[5], id=r[0]) for r in rows]
     if any(c.id != i for i, c in enumerate(chunks)):
         raise SnapshotDamaged(f"{db_path.parent.name}: chunk ids are not contiguous")
+    return chunks, read_documents(db_path)
+
+
+def read_documents(db_path: Path) -> list[dict[str, Any]]:
+    """The documents of a chunk table; raises SnapshotDamaged. Each document row carries its
+    heading table as ``sections``: ``[[start, level, title], ...]`` by start
+    (``rag.snapshots.sections``), and ``collection`` (0/1: a collection of posts)."""
+    if not db_path.is_file():
+        raise SnapshotDamaged(f"{db_path.parent.name}: {CHUNKS_DB} is missing")
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        docs = con.execute("SELECT doc, title, type, pages, chunks, hash, size, updated, collection FROM documents "
+                           "ORDER BY doc").fetchall()
+        headings = con.execute("SELECT doc, start, level, title FROM headings ORDER BY doc, start, level").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise SnapshotDamaged(f"{db_path.parent.name}: {CHUNKS_DB} is corrupt ({exc})") from exc
+    finally:
+        con.close()
     keys = ("doc", "title", "type", "pages", "chunks", "hash", "size", "updated", "collection")
     sections: dict[str, list[list[Any]]] = {}
     for doc, start, level, title in headings:
         sections.setdefault(doc, []).append([start, level, title])
-    return chunks, [{**dict(zip(keys, d)), "sections": sections.get(d[0], [])} for d in docs]
+    return [{**dict(zip(keys, d)), "sections": sections.get(d[0], [])} for d in docs]
 
 
 def file_sizes(path: Path) -> dict[str, int]:

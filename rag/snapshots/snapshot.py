@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from rag.dense.base import DenseIndex
 from rag.dense.registry import dense_class_for
@@ -17,7 +17,8 @@ from rag.errors import RagError, SnapshotDamaged
 from rag.lexical.base import LexicalIndex
 from rag.lexical.registry import lexical_class_for
 from rag.settings import Settings
-from rag.snapshots.format import CHUNKS_DB, read_chunks, read_meta
+from rag.snapshots.chunk_table import ChunkTable
+from rag.snapshots.format import CHUNKS_DB, read_documents, read_meta
 from rag.snapshots.sentence_vectors import OnDemandSentenceVectors, SentenceVectorSource, StoredSentenceVectors
 from rag.snapshots.sections import SectionTable
 from rag.snapshots.sentences import SentenceTable
@@ -27,12 +28,14 @@ from rag.types import Chunk
 
 @dataclass
 class Snapshot:
-    """Everything a query needs, loaded into memory; immutable once opened."""
+    """Everything a query needs; immutable once opened. Nothing per chunk is held in Python
+    objects: the chunk and sentence tables are read from SQLite on demand, the index files and
+    sentence vectors are memory-mapped (shared by the workers of one host)."""
 
     id: str
     path: Path
     meta: dict[str, Any]
-    chunks: list[Chunk]
+    chunks: Sequence[Chunk]  # by id; read on demand from the chunk table (rag.snapshots.chunk_table)
     documents: list[dict[str, Any]]
     dense: DenseIndex
     lexical: LexicalIndex
@@ -97,7 +100,7 @@ class Snapshot:
     def _open(cls, path: Path, embedder: Embedder | None, settings: Settings | None) -> "Snapshot":
         meta = read_meta(path)
         check_files(path, meta)
-        chunks, documents = read_chunks(path / CHUNKS_DB)
+        chunks, documents = ChunkTable(path / CHUNKS_DB), read_documents(path / CHUNKS_DB)
         dense = dense_class_for(meta).load(path)
         lexical = lexical_class_for(meta).load(path, len(chunks))
         if len(dense) != len(chunks) or int(meta.get("chunks", -1)) != len(chunks):
