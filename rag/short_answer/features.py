@@ -55,7 +55,8 @@ SPECS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     (AnswerType.CALLED, re.compile(r"뭐라고|무엇이라고|무엇이라 |라고 (?:불|부르|하)|(?:이름|명칭|별명|별칭|제목|애칭|약칭|호|명)(?:은|는|이|을)?\s*(?:무엇|뭐|\?|$)"
                                    r"|called|named|\bname\b", re.I)),
     (AnswerType.REASON, re.compile(r"왜|이유|까닭|원인|\bwhy\b", re.I)),
-    (AnswerType.METHOD, re.compile(r"어떻게|어떤 방법|어떤 방식|어떤 식|방법은|\bhow (?:does|do|is|are|can|to)\b", re.I)),
+    (AnswerType.METHOD, re.compile(r"어떻게|어떤 방법|어떤 방식|어떤 식|방법은|\bhow (?:does|do|is|are|can|to)\b"
+                                   r"|\bwhat (?:does|do|did)\b.+\bdo\b", re.I)),  # "what does X do?": its function
     (AnswerType.DEFINITION, re.compile(r"정의|뜻|의미|^\s*[^\s?]+\s*(?:이?란|은|는|이|가)\s*(?:무엇|뭐|뭔)\S*\s*\??\s*$"
                                        r"|이?란\s*\??\s*$|^\s*what (?:is|are) [^?]{1,30}\??$|\bdefin|\bmeaning\b", re.I)),
     (AnswerType.WHEN, re.compile(r"언제|몇\s?년|몇\s?월|며칠|몇\s?일|몇\s?시|\bwhen\b|what year|which year", re.I)),

@@ -56,6 +56,7 @@ def tiny_examples() -> list[Example]:
     ("BERT는 뭐야?", AnswerType.DEFINITION),
     ("GAN은 왜 학습이 불안정해?", AnswerType.REASON),
     ("드롭아웃은 어떻게 작동해?", AnswerType.METHOD),
+    ("What does the generator in a GAN do?", AnswerType.METHOD),
     ("CNN과 RNN의 차이는?", AnswerType.COMPARISON),
 ])
 def test_answer_types(question: str, kind: AnswerType) -> None:
