@@ -130,7 +130,8 @@ def settings_for(notes: Path, index: Path, **overrides: Any):  # noqa: ANN201 - 
     """Offline defaults, independent of the caller's environment and .env file."""
     from rag.settings import Settings
 
-    return Settings(notes_dir=notes, index_dir=index, embedder="offline", _env_file=None, **overrides)  # type: ignore[call-arg]
+    return Settings(notes_dir=notes, index_dir=index, _env_file=None,  # type: ignore[call-arg]
+                    **{"embedder": "offline", **overrides})
 
 
 def work_dir() -> Path:
@@ -148,15 +149,15 @@ def work_dir() -> Path:
     return path
 
 
-def notes_index(work: Path) -> tuple[Path, Path]:
-    """(notes copy, its index) under ``work``, built once."""
-    notes, index = work / "notes", work / "index-notes"
+def notes_index(work: Path, embedder: str = "offline") -> tuple[Path, Path]:
+    """(notes copy, its index with ``embedder``) under ``work``, built once."""
+    notes, index = work / "notes", work / ("index-notes" if embedder == "offline" else f"index-notes-{embedder}")
     if not notes.is_dir():
         shutil.copytree(NOTES, notes)
     if not (index / "CURRENT").is_file():
         from ingest.pipeline import Ingestor
 
-        Ingestor(settings_for(notes, index), progress=False).sync()
+        Ingestor(settings_for(notes, index, embedder=embedder), progress=False).sync()
     return notes, index
 
 

@@ -1,7 +1,7 @@
 """Query latency per retriever (dense, bm25, hybrid) and of `rag ask` (extractive), on the notes
 and on synthetic corpora of 1k, 10k and 100k chunks; plus the latency-vs-size plot.
 
-    python -m bench.query_bench [--sizes 1000] [--runs 5] [--questions 40]
+    python -m bench.query_bench [--sizes 1000] [--runs 5] [--questions 40] [--embedder offline|e5]
 
 Each pass asks every question once; a pass is repeated ``runs`` times after a warm-up pass, and
 each figure is the median of the per-pass values with their min and max. The question-analysis
@@ -56,8 +56,8 @@ def passes(fn: Callable[[str], Any], qs: list[str], runs: int) -> dict[str, Any]
             "questions": len(qs)}
 
 
-def bench_index(notes: Path, index: Path, qs: list[str], runs: int) -> dict[str, Any]:
-    settings = settings_for(notes, index)
+def bench_index(notes: Path, index: Path, qs: list[str], runs: int, embedder: str = "offline") -> dict[str, Any]:
+    settings = settings_for(notes, index, embedder=embedder)
     t = time.perf_counter()
     live = LiveSnapshot.from_settings(settings)
     snap = live.get()
@@ -65,7 +65,7 @@ def bench_index(notes: Path, index: Path, qs: list[str], runs: int) -> dict[str,
     searcher = Searcher(settings, lambda: snap)
     pipeline = AnswerPipeline(settings, searcher, ExtractiveGenerator(settings.answer_max_chars))
     searcher.run(qs[0], snapshot=snap)  # loads Kiwi and the embedder's lazy parts
-    out: dict[str, Any] = {"chunks": len(snap.chunks), "snapshot_load_s": round(load_s, 3)}
+    out: dict[str, Any] = {"chunks": len(snap.chunks), "snapshot_load_s": round(load_s, 3), "embedder": snap.embedder.id}
     for name in RETRIEVERS:
         out[name] = passes(lambda q, n=name: searcher.run(q, k=10, retriever=n, snapshot=snap), qs, runs)  # type: ignore[misc]
         log(f"query {len(snap.chunks)} chunks, {name}: p50 {out[name]['p50_ms']['median']} ms")
@@ -151,13 +151,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="synthetic sizes in chunks ('' for none)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--questions", type=int, default=40, help="questions per synthetic size (notes: all)")
+    parser.add_argument("--embedder", default="offline", choices=("offline", "e5"),
+                        help="embedder of the notes' index (the synthetic corpora stay offline)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     work = work_dir()
     result: dict[str, Any] = {"runs": args.runs, "sizes": {}}
-    notes, index = notes_index(work)
-    log("query: notes")
-    result["sizes"]["notes"] = bench_index(notes, index, [q["question"] for q in questions()], args.runs)
+    notes, index = notes_index(work, args.embedder)
+    log(f"query: notes ({args.embedder})")
+    result["sizes"]["notes"] = bench_index(notes, index, [q["question"] for q in questions()], args.runs, args.embedder)
     sub = [q["question"] for q in spread_questions(args.questions)]
     for size in sizes:
         corpus, index, _ = synthetic_index(work, size)
