@@ -79,7 +79,7 @@ def chunks_per_s(embedders: dict[str, Any], texts: list[str], rounds: int = ROUN
             e.embed_documents(texts)
             rates[name].append(len(texts) / (time.perf_counter() - t0))
             log(f"round {r + 1}/{rounds}: {name} {rates[name][-1]:.1f} chunks/s")
-    return {name: round(statistics.median(v), 1) for name, v in rates.items()}
+    return {name: round(statistics.median(v), 3) for name, v in rates.items()}
 
 
 def min_cosine(reference: Any, other: Any) -> float:
