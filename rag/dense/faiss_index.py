@@ -75,13 +75,19 @@ class FaissIndex:
         except Exception as exc:  # faiss raises RuntimeError with its C++ message
             raise SnapshotDamaged(f"snapshot {directory.name}: {FILE} is unreadable ({exc})") from exc
 
+    # Least bytes the index file holds per vector: dim x these + this (a flat index stores every
+    # float32; subclasses that store codes say their own).
+    bytes_per_dim: ClassVar[int] = 4
+    bytes_per_row: ClassVar[int] = 0
+
     @classmethod
     def verify(cls, directory: Path, meta: dict[str, Any]) -> None:
-        """The index file holds at least chunks x dim float32s (a flat index stores them all)."""
+        """The index file holds at least chunks x (dim x ``bytes_per_dim`` + ``bytes_per_row``)
+        bytes; SnapshotDamaged otherwise."""
         try:
             n, dim = int(meta["chunks"]), int(meta["embedder"]["dim"])
         except (KeyError, TypeError, ValueError) as exc:
             raise SnapshotDamaged(f"snapshot {directory.name}: meta lacks the chunk count or dimension ({exc})") from exc
         path = directory / FILE
-        if not path.is_file() or path.stat().st_size < n * dim * 4:
+        if not path.is_file() or path.stat().st_size < n * (dim * cls.bytes_per_dim + cls.bytes_per_row):
             raise SnapshotDamaged(f"snapshot {directory.name}: {FILE} is missing or truncated")

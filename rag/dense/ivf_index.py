@@ -32,14 +32,12 @@ Parameters (``bench.scale`` measures them, see docs/benchmarks.md):
 from __future__ import annotations
 
 import math
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import faiss
 import numpy as np
 
-from rag.dense.faiss_index import FILE, FaissIndex, _single_threaded
-from rag.errors import SnapshotDamaged
+from rag.dense.faiss_index import FaissIndex, _single_threaded
 
 TRAIN_POINTS_PER_CELL = 40  # FAISS warns below 39 points per centroid
 KMEANS_ITERATIONS = 10
@@ -64,6 +62,8 @@ class IvfIndex(FaissIndex):
 
     name: ClassVar[str] = "faiss-ivf"
     score_error: ClassVar[float] = 0.01  # bound on |returned score - exact inner product| for unit vectors
+    bytes_per_dim: ClassVar[int] = CODE_BYTES_PER_DIM  # 8-bit codes ...
+    bytes_per_row: ClassVar[int] = 8  # ... and an 8-byte id per vector
 
     @classmethod
     def build(cls, vectors: np.ndarray, seed: int = 0) -> "IvfIndex":
@@ -89,13 +89,3 @@ class IvfIndex(FaissIndex):
         index.nprobe = min(nlist, max(MIN_NPROBE, nlist // NPROBE_DIVISOR))
         return cls(index)
 
-    @classmethod
-    def verify(cls, directory: Path, meta: dict[str, Any]) -> None:
-        """The index file holds at least chunks x (dim code bytes + an 8-byte id)."""
-        try:
-            n, dim = int(meta["chunks"]), int(meta["embedder"]["dim"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise SnapshotDamaged(f"snapshot {directory.name}: meta lacks the chunk count or dimension ({exc})") from exc
-        path = directory / FILE
-        if not path.is_file() or path.stat().st_size < n * (dim * CODE_BYTES_PER_DIM + 8):
-            raise SnapshotDamaged(f"snapshot {directory.name}: {FILE} is missing or truncated")
