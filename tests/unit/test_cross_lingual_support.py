@@ -36,3 +36,25 @@ def test_english_claims_are_checked_against_korean_sentences(e5: BuiltE5Embedder
     assert [s.unsupported for s in checked.sentences] == [False, True]  # stated / not stated
     assert [c.doc for c in checked.citations] == ["gan.txt"] and checked.removed == [2]
     assert sum(not s.unsupported for s in without.sentences) <= 1  # what shared words alone achieve
+
+
+def test_a_claim_without_a_marker_is_attributed_to_the_passage_that_supports_it(e5: BuiltE5Embedder) -> None:
+    """A small model's correct sentence with no [n] gets the passage that supports it (the same
+    tests as a cited claim); an unsupported one stays unsupported; a wrong marker is not fixed."""
+    passages = [passage("yolo.txt", YOLO), passage("gan.txt", GAN)]
+    bare = ("The first GAN architecture was made of a generator and a discriminator. "
+            "GANs were invented by a team at Google in 2019.")
+    checked = verify(bare, passages, load_glossary(), embedder=e5)
+    assert [s.unsupported for s in checked.sentences] == [False, True]
+    assert [c.doc for c in checked.citations] == ["gan.txt"] and checked.sentences[0].citations == [1]
+    wrong = verify("YOLO handles object detection in a single stage [2].", passages, load_glossary(), embedder=e5)
+    assert wrong.sentences[0].unsupported and wrong.removed == [2]
+    korean = verify("YOLO는 객체 탐지를 단일 단계로 처리한다.", passages, load_glossary())
+    assert korean.sentences[0].citations == [1] and not korean.sentences[0].unsupported
+
+
+def test_every_e5_runtime_counts_as_multilingual() -> None:
+    from rag.citations import MULTILINGUAL_KINDS
+    from rag.embedders.e5_onnx import OnnxE5Embedder
+
+    assert {BuiltE5Embedder.kind, OnnxE5Embedder.kind} <= MULTILINGUAL_KINDS
