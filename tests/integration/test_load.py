@@ -1,6 +1,7 @@
 """A short version of the load bench (`python -m bench.load_test`, 2 minutes at concurrency 32):
 /ask and /search mixed at concurrency 16 for 24 seconds on a real server, one re-index in the
-middle (it takes about 8 s under this load, so it publishes with seconds to spare). No errors, both snapshots answered, p95 reported, memory stable after warm-up."""
+middle (about 8 s under this load; on a slower machine the load goes on until it has published,
+and 3 s more). No errors, both snapshots answered, p95 reported, memory stable after warm-up."""
 from __future__ import annotations
 
 from pathlib import Path
