@@ -16,6 +16,7 @@ the project's own snapshot writer, so that the query side reads them as it reads
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import time
 from functools import cached_property
@@ -31,13 +32,15 @@ DIM = 384
 SPREAD = 3 ** 0.5  # cos(vector, centre) = 1 / sqrt(1 + SPREAD^2) = 0.5
 CHUNK_CHARS = 360
 PER_DOC = 100
+PARAMS = "synthetic.json"  # the embedder's parameters in the snapshot's embedder/ folder
 BLOCK = 65536  # vectors generated per block (bounded temporary memory)
 
 
 class SyntheticEmbedder(Embedder):
     """Vectors of the synthetic topic mixture: a text's vector is drawn with a seed from its
-    hash, so every worker embeds a question alike. Not in the embedder registry: only this
-    benchmark opens its snapshots, passing the embedder to ``Snapshot.open``."""
+    hash, so every worker embeds a question alike. Not in the embedder registry: this benchmark
+    opens its snapshots passing the embedder to ``Snapshot.open``; ``from_snapshot`` rebuilds it
+    from the parameters ``save`` wrote."""
 
     kind = "bench-synthetic"
 
@@ -53,10 +56,14 @@ class SyntheticEmbedder(Embedder):
 
     @classmethod
     def from_snapshot(cls, info: dict[str, Any], directory: Path, settings: Any) -> "SyntheticEmbedder":
-        raise NotImplementedError("bench.scale passes its embedder to Snapshot.open")
+        """The embedder ``save`` described: its parameters decide every vector."""
+        params = json.loads((directory / PARAMS).read_text(encoding="utf-8"))
+        return cls(int(params["topics"]), int(params["seed"]), int(params["dim"]))
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
+        (directory / PARAMS).write_text(json.dumps({"topics": self.topics, "seed": self.seed, "dim": self.dim}),
+                                        encoding="utf-8")
 
     def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
