@@ -169,7 +169,10 @@ class Evaluator:
             "retrieval_ms": result.timings_ms["total"], "answer_ms": answer.timings_ms["total"],
         }
         if scored:
-            n_relevant = sum(m.is_relevant(c.doc, c.start, c.end, spans) for c in snap.chunks)
+            # the locator's chunks, read once per run (the snapshot's chunk table is read from disk
+            # on demand: iterating it per item would read every chunk again)
+            n_relevant = sum(m.is_relevant(c.doc, c.start, c.end, spans)
+                             for chunks in locator.chunks.values() for c in chunks)
             row.update({
                 "first_relevant_rank": m.first_relevant_rank(rel),
                 "hit@1": m.hit_at_k(rel, 1), "hit@3": m.hit_at_k(rel, 3), "hit@5": m.hit_at_k(rel, 5),
