@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from rag.answer import Answer, Citation
-from rag.korean import morpheme_count
+from rag.language.korean import morpheme_count
 
 TokenCounter = Callable[[str], int]
 _MARK = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")

@@ -32,7 +32,7 @@ def preload_models(settings: Settings) -> list[str]:
     """Load the process-wide models the workers will share; returns their names, e.g.
     ``["kiwi", "e5"]``. Nothing raised here stops the server: a model that does not load is
     loaded (or reported) by each worker as without preloading."""
-    from rag.korean import kiwi
+    from rag.language.korean import kiwi
 
     loaded = []
     # Constructed, never used: Kiwi's first analysis starts its thread pool, and a forked worker

@@ -75,7 +75,7 @@ def repeat(fn: Callable[[], Any], runs: int = 5, warmup: int = 1) -> dict[str, f
 def clear_text_caches() -> None:
     """Forget the process' morpheme caches, so a 'full build' pays for its Korean analysis as a
     fresh process would (Kiwi's model itself stays loaded: that is a one-off ~1 s)."""
-    from rag import korean
+    from rag.language import korean
 
     getattr(korean, "_cache", {}).clear()
     for name in ("tagged_content_tokens",):
@@ -85,9 +85,9 @@ def clear_text_caches() -> None:
 
 
 def note_sentences() -> list[str]:
-    """Sentences of the notes (Kiwi's splitter, rag.sentences), the material synthetic corpora
+    """Sentences of the notes (Kiwi's splitter, rag.language.sentences), the material synthetic corpora
     are resampled from."""
-    from rag.sentences import split
+    from rag.language.sentences import split
 
     out: list[str] = []
     for path in sorted(NOTES.iterdir()):

@@ -94,7 +94,7 @@ def spans_of(item: dict[str, Any], text_of: Callable[[str], str | None]) -> list
 def score(system: Callable[[str], Retrieved], items: list[dict[str, Any]], spans: dict[str, list[m.Span]],
           runs: int) -> dict[str, Any]:
     """hit@5, MRR@10 (all and by language) and per-question latency (median of ``runs``)."""
-    from rag import korean
+    from rag.language import korean
 
     per_q: dict[str, list[float]] = {i["id"]: [] for i in items}
     ranked: dict[str, Retrieved] = {}

@@ -53,7 +53,7 @@ def top_entries(session: Any, limit: int = 15) -> list[dict[str, Any]]:
 def profiled(name: str, title: str, fn: Callable[[], str]) -> dict[str, Any]:
     from pyinstrument import Profiler
 
-    from rag.korean import kiwi
+    from rag.language.korean import kiwi
 
     kiwi()  # see the module docstring
     profiler = Profiler(interval=0.001)

@@ -29,7 +29,8 @@ PLOT = "latency_vs_size.png"
 
 
 def clear_question_cache() -> None:
-    from rag import korean, retrievers
+    from rag.language import korean
+    from rag import retrievers
 
     retrievers.clear_vector_cache()
     fn = getattr(korean, "tagged_content_tokens", None)

@@ -90,7 +90,7 @@ def analysed_sentences() -> list[tuple[str, list[list[Any]]]]:
     """Distinct note sentences (end mark added where missing), each with its Kiwi analysis as the
     indexer stores it: ``[[start, end, morphemes], ...]`` (one sentence may split in two)."""
     from bench.common import _closed, note_sentences
-    from rag.sentences import split_many
+    from rag.language.sentences import split_many
 
     texts = list(dict.fromkeys(_closed(s) for s in note_sentences()))
     return [(t, [[x.start, x.end, list(x.tokens)] for x in spans]) for t, spans in zip(texts, split_many(texts))]

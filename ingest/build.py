@@ -10,7 +10,7 @@ import numpy as np
 
 from rag.dense import registry as dense_registry
 from rag.embedders.base import Embedder
-from rag.korean import remember
+from rag.language.korean import remember
 from rag.lexical import registry as lexical_registry
 from rag.settings import Settings
 from rag.snapshots.format import snapshots_dir
@@ -117,7 +117,7 @@ class SnapshotBuilder:
 
         def analysed(idx: list[int]) -> None:
             # the LSA embedder reads each text's Kiwi morphemes: a sentence's are known from the
-            # split (rag.sentences, in its line's context), so Kiwi does not analyse it again
+            # split (rag.language.sentences, in its line's context), so Kiwi does not analyse it again
             for i in idx:
                 remember(flat[i], known[i])
 
@@ -132,8 +132,8 @@ class SnapshotBuilder:
     def _tokens(self, cache: EmbeddingCache, inputs: list[str], hashes: list[str]) -> list[list[list[Any]]]:
         """Sentences of each chunk's input (cached): ``[start, end, morphemes]`` with offsets
         into the input (section title line, then the chunk text). BM25 indexes all the
-        morphemes; the query side reads the sentences (rag.sentences, rag.reader)."""
-        from rag.sentences import split_many
+        morphemes; the query side reads the sentences (rag.language.sentences, rag.reader)."""
+        from rag.language.sentences import split_many
 
         found = cache.get_tokens(ANALYZER, hashes)
         missing = list({h: i for i, h in enumerate(hashes) if h not in found}.values())

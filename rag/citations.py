@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.answer import Citation, CitedSpan, Sentence
-from rag.glossary import Glossary
-from rag.korean import content_tokens_batch
-from rag.query import analyze
-from rag.sentences import sentence_spans, split_many
+from rag.language.glossary import Glossary
+from rag.language.korean import content_tokens_batch
+from rag.language.query import analyze
+from rag.language.sentences import sentence_spans, split_many
 from rag.snapshots.sections import citation_where, section_label
 from rag.types import Passage
 

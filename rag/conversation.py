@@ -8,7 +8,7 @@ With an LLM this is the usual condense step (the model rewrites the follow-up in
 template; a rewrite that drops the follow-up's own words is not trusted). Without one, or when
 the LLM's rewrite is rejected, the follow-up is resolved by the kind of reference it makes,
 found from Kiwi's part-of-speech tags rather than from a list of trigger phrases
-(``rag.references``):
+(``rag.language.references``):
 
 - an ordinal ("두 번째", "the second one", "마지막") points into the list the previous answer
   gave: coordinated noun phrases ("A와 B", "A, B and C") or bulleted / numbered lines;
@@ -28,12 +28,13 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from rag.answer import REFUSALS, Answer
-from rag.korean import detect_lang
+from rag.language.korean import detect_lang
 from rag.validation import InvalidQuestion
-from rag.references import (
-    LAST, MARKS, answer_lists, attach_focus, content_words, dangling_reference, find_ordinal, focus_of,
-    has_own_subject, join_item, pronoun_ordinal, replace_anaphors,
+from rag.language.references import (
+    LAST, MARKS, answer_lists, attach_focus, content_words, dangling_reference, find_ordinal, has_own_subject,
+    join_item, pronoun_ordinal, replace_anaphors,
 )
+from rag.language.phrases import focus_of
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator, Literal
 
 from rag.errors import StorageFull
-from rag.korean import detect_lang
+from rag.language.korean import detect_lang
 
 Verdict = Literal["helpful", "wrong"]
 

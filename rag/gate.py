@@ -19,8 +19,8 @@ from dataclasses import replace
 from typing import Sequence
 
 from rag.lexical.base import LexicalIndex
-from rag.names import SkeletonIndex
-from rag.query import ENTITY, AnalyzedQuery, Concept
+from rag.language.names import SkeletonIndex
+from rag.language.query import ENTITY, AnalyzedQuery, Concept
 from rag.reader import read
 from rag.reading.model import default_model
 from rag.types import Passage
@@ -68,7 +68,7 @@ def window_coverage(query: AnalyzedQuery, lexical: LexicalIndex, sentences: Sequ
 
 def expand_across_scripts(query: AnalyzedQuery, lexical: LexicalIndex) -> None:
     """Give each concept the other script's spelling found in the index ("드롭아웃" -> "dropout",
-    "Google" -> "구글"; rag.names), as an alternative and as a BM25 query token. In place."""
+    "Google" -> "구글"; rag.language.names), as an alternative and as a BM25 query token. In place."""
     index = _skeleton_index(lexical)
     concepts, extra = [], []
     for c in query.concepts:

@@ -164,12 +164,12 @@ def _refusal_debug(result: SearchResult, resolution: Resolution) -> dict[str, An
 
 
 def _intent(query: Any) -> Any:
-    """The question's ``rag.intent.Intent`` as the reader computed it (computed here when the
+    """The question's ``rag.language.intent.Intent`` as the reader computed it (computed here when the
     reader did not run, e.g. a refused search); None without an analysed query."""
     if query is None:
         return None
     if query.intent is None:
-        from rag.intent import intent_of
+        from rag.language.intent import intent_of
 
         query.intent = intent_of(query)
     return query.intent

@@ -1,7 +1,7 @@
 """The reader: from the sentences of all retrieved passages, the ones that answer the question,
 and the probability that the notes answer it at all.
 
-For each part of the question (rag.intent), every sentence of every passage becomes a candidate
+For each part of the question (rag.language.intent), every sentence of every passage becomes a candidate
 (rag.reading.candidates: classified as text, list item, list introduction with its items,
 heading, link, fragment), and each quotable candidate gets a row of features
 (rag.reading.features): the e5 similarity of question and sentence (the sentence vectors stored
@@ -11,7 +11,7 @@ that came before the learned reader, now features rather than gates (rag.reading
   (the sentence before or after it, the heading above it, the chunk's section); a versioned
   name must be the same name ("GPT-4" is not "GPT-3");
 - attribute: the weighted share of the rest of the question's concepts, in the sentence or its
-  scope; for count and date questions a number or a date near the stated terms (rag.numerals);
+  scope; for count and date questions a number or a date near the stated terms (rag.language.numerals);
 - a cue for what is asked: a definition ("X란 ...이다"), a reason (때문, 위해, because), a method
   (통해, 이용, by), a count or a date, a list (a sentence ending in ":" with its items).
 The learned models (rag.reading.model, trained on KorQuAD: rag/data/reader_model.md) rank the
@@ -27,9 +27,9 @@ from typing import Sequence
 
 import numpy as np
 
-from rag.intent import Intent, Part, intent_of
-from rag.numerals import has_date, has_quantity
-from rag.query import AnalyzedQuery
+from rag.language.intent import Intent, Part, intent_of
+from rag.language.numerals import has_date, has_quantity
+from rag.language.query import AnalyzedQuery
 from rag.reading import rule_features as rules
 from rag.reading.candidates import Candidate, candidates, list_items
 from rag.reading.features import (PREFILTER, bigrams, passage_similarity, sentence_matrix, sentence_similarities,

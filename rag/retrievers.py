@@ -8,7 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.query import AnalyzedQuery
+from rag.language.query import AnalyzedQuery
 from rag.settings import RetrieverName
 from rag.snapshots.snapshot import Snapshot
 

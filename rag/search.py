@@ -5,8 +5,8 @@ import time
 from typing import Callable
 
 from rag.gate import EvidenceGate, expand_across_scripts
-from rag.glossary import Glossary, load_glossary
-from rag.query import AnalyzedQuery, analyze
+from rag.language.glossary import Glossary, load_glossary
+from rag.language.query import AnalyzedQuery, analyze
 from rag.reading.model import semantic_embedder
 from rag.rerankers.base import Reranker
 from rag.rerankers.registry import proximity

@@ -24,7 +24,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import ThreadpoolController
 
 from rag.embedders.base import Embedder, Kind, normalise
-from rag.korean import content_tokens_by_line
+from rag.language.korean import content_tokens_by_line
 
 MODEL_FILE = "lsa.joblib"
 MAX_FIT_TEXTS = 3000

@@ -250,7 +250,7 @@ def entity_named(question: str, answer: str, glossary: Any) -> list[str]:
     there are any; else its nouns), as the query analysis weighs them for the gate; a concept
     counts as named when any of its surface forms or glossary renderings occurs in the answer.
     """
-    from rag.query import analyze
+    from rag.language.query import analyze
 
     concepts = analyze(question, glossary).concepts
     if not concepts or not answer:

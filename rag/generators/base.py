@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Protocol
 
 from rag.errors import GenerationCancelled, GenerationTimeout
-from rag.query import AnalyzedQuery
+from rag.language.query import AnalyzedQuery
 from rag.types import Passage
 
 CLIENT_GONE = "the client went away"

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from rag.query import AnalyzedQuery
+from rag.language.query import AnalyzedQuery
 from rag.reader import read
-from rag.sentences import split_many
+from rag.language.sentences import split_many
 from rag.types import Passage
 
 CONTEXT = 1  # sentences kept on each side of a chosen one

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterator
 
 from rag.generators.base import Cancellation, Generation
-from rag.query import AnalyzedQuery
+from rag.language.query import AnalyzedQuery
 from rag.reader import read
 from rag.reading.candidates import Candidate
 from rag.types import Passage

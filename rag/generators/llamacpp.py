@@ -24,7 +24,7 @@ from rag.generators.worker import stream_from_worker
 from rag.generators.excerpts import excerpts
 from rag.generators import packaged_llm
 from rag.prompts import format_passage, is_refusal, messages as chat_messages
-from rag.query import AnalyzedQuery
+from rag.language.query import AnalyzedQuery
 from rag.settings import Settings
 from rag.types import Passage
 

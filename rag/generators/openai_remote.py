@@ -19,7 +19,7 @@ from rag.generators.base import Cancellation, Generation, never
 from rag.generators.extractive import ExtractiveGenerator
 from rag.generators.worker import stream_from_worker
 from rag.prompts import format_passage, messages as chat_messages
-from rag.query import AnalyzedQuery
+from rag.language.query import AnalyzedQuery
 from rag.settings import Settings
 from rag.types import Passage
 

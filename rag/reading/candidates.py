@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from rag.sentences import split_many
+from rag.language.sentences import split_many
 from rag.types import Passage, SentenceSpan
 
 HEADING_CHARS = 50

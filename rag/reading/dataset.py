@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 import numpy as np
 
 from rag.gate import concept_weights
-from rag.intent import intent_of
+from rag.language.intent import intent_of
 from rag.reader import part_rows
 from rag.reading.candidates import candidates
 from rag.reading.features import SENTENCE_FEATURES, sentence_similarities

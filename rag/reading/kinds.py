@@ -1,6 +1,6 @@
 """Question kinds: what a question asks for, as a declared table.
 
-``rag.intent.question_kind`` classifies a clause into one of these by its question words; the
+``rag.language.intent.question_kind`` classifies a clause into one of these by its question words; the
 reader's cue for a kind, whether one sentence suffices, and whether quoted sentences must name
 the focus, and whether a short answer may answer it, are read from the kind's spec here, never from bare strings compared elsewhere.
 """

@@ -6,7 +6,7 @@ decisions: each gives a column of the ranker's row (rag.reader.part_rows), and t
 - ``evidence``: the rule answerability, the focus and the asked attribute stated together (in the
   sentence or its scope, IDF-weighted: ``share``); a versioned name must be the same name
   ("GPT-4" is not "GPT-3"); count and date questions need a number or a date near the stated
-  terms (rag.numerals), bound to the counted noun when the question names one;
+  terms (rag.language.numerals), bound to the counted noun when the question names one;
 - coverage (returned with ``evidence``): the weighted share of all the question's concepts stated;
 - ``cue``: a cue for what is asked: a definition ("X란 ...이다"), a reason (때문, 위해, because),
   a method (통해, 이용, by), a count or a date, a list.
@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import re
 
-from rag.intent import CONTEXT_SHARE, Part
-from rag.names import fold, mentions
-from rag.numerals import counted_nouns, date_spans, has_date, has_quantity, quantity_spans
-from rag.query import ENTITY, NOUN, Concept
+from rag.language.intent import CONTEXT_SHARE, Part
+from rag.language.names import fold, mentions
+from rag.language.numerals import counted_nouns, date_spans, has_date, has_quantity, quantity_spans
+from rag.language.query import ENTITY, NOUN, Concept
 from rag.reading.candidates import Candidate
 from rag.reading.kinds import QuestionKind
 
@@ -90,7 +90,7 @@ def cue(kind: str, cand: Candidate, part: Part) -> float:
 
 def part_weights(part: Part, weights: dict[str, float]) -> dict[str, float]:
     """The concept weights (surface -> IDF weight) for one part: the part's boost on its focus and
-    attribute, ``CONTEXT_SHARE`` of the weight for its context concepts (rag.intent)."""
+    attribute, ``CONTEXT_SHARE`` of the weight for its context concepts (rag.language.intent)."""
     out = {c.surface: weights.get(c.surface, 0.0) * part.boost.get(c.surface, 1.0) for c in part.focus + part.attribute}
     out.update({c.surface: weights.get(c.surface, 0.0) * CONTEXT_SHARE for c in part.context})
     return out
@@ -104,7 +104,7 @@ def evidence(part: Part, cand: Candidate, weights: dict[str, float],
     answerability is the attribute's weighted share, halved when the focus is not in the
     sentence's scope either; zero when a versioned name or a number of the focus ("400B") is
     missing, or the sentence's own subject is another name. Count and date questions also need
-    a number or a date near the stated terms (rag.numerals)."""
+    a number or a date near the stated terms (rag.language.numerals)."""
     folded = fold(cand.text + " " + cand.scope_text)
     if part.names and not any(mentions(folded, n) for n in part.names):
         focus = 0.0  # a versioned name must be the same name: GPT-3's facts do not answer for GPT-4

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 if TYPE_CHECKING:
-    from rag.query import AnalyzedQuery
+    from rag.language.query import AnalyzedQuery
     from rag.retrievers import Hit
     from rag.snapshots.snapshot import Snapshot
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rag.retrievers import Hit
 
 if TYPE_CHECKING:
-    from rag.query import AnalyzedQuery
+    from rag.language.query import AnalyzedQuery
     from rag.snapshots.snapshot import Snapshot
 
 

@@ -10,7 +10,7 @@ from rag.gate import window_coverage
 from rag.retrievers import Hit
 
 if TYPE_CHECKING:
-    from rag.query import AnalyzedQuery
+    from rag.language.query import AnalyzedQuery
     from rag.snapshots.snapshot import Snapshot
 
 

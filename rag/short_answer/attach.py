@@ -42,7 +42,7 @@ _SEVERAL = re.compile(r"각각|각자|둘 다|모두|\beach\b|\bboth\b", re.I)
 
 
 def asks_one_fact(intent: Any) -> bool:
-    """Whether the question (its ``rag.intent.Intent``) asks for one fact a span can give: one
+    """Whether the question (its ``rag.language.intent.Intent``) asks for one fact a span can give: one
     part, of a kind whose spec is factoid (a count, a date, who/where/which, or a clause without
     a question word, which the span model's answer type then decides), not asking for each of
     several things. Comparisons, definitions, methods, reasons, lists, yes/no questions
@@ -57,7 +57,7 @@ def short_answer_of(question: str, verified: "Verified", model: SpanModel | None
                     intent: Any = None) -> dict[str, Any] | None:
     """The short answer to ``question`` among ``verified``'s quoted sentences, or None.
 
-    ``intent``: the reader's ``rag.intent.Intent`` of the question; when given, a question that
+    ``intent``: the reader's ``rag.language.intent.Intent`` of the question; when given, a question that
     does not ask for one fact (``asks_one_fact``) gets None before any span is scored."""
     if intent is not None and not asks_one_fact(intent):
         return None

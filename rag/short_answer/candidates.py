@@ -4,7 +4,7 @@ A short answer is a span of the sentence that proves it, so candidates are spans
 rewritten text: each is ``(start, end)`` into the sentence and its text is ``sentence[start:end]``.
 Sources (a span found by several keeps the first kind in this order):
 
-- dates and quantities (``rag.numerals``: "1988년 3월", "3개", "세 개", "십여 명"), joined when
+- dates and quantities (``rag.language.numerals``: "1988년 3월", "3개", "세 개", "십여 명"), joined when
   consecutive ("1989년 12월 18일 오전 7시"), with the noun they count when one follows;
 - quoted terms: the text between quotes or title brackets ('...', "...", 「...」, 《...》, ...);
 - Latin names: runs of Latin words and digits ("Geoffrey Hinton", "GPT-4");
@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from rag.korean import morphemes
-from rag.numerals import date_spans, quantity_spans
+from rag.language.korean import morphemes
+from rag.language.numerals import date_spans, quantity_spans
 
 MAX_TOKENS = 8  # longest noun-phrase candidate, in morphemes (KorQuAD dev: few gold spans longer)
 MAX_CHARS = 40  # longest candidate of any source, in characters

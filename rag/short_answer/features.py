@@ -24,7 +24,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from rag.korean import CONTENT_TAGS, STOP_STEMS, morphemes
+from rag.language.korean import CONTENT_TAGS, STOP_STEMS, morphemes
 from rag.short_answer.candidates import Candidate, Source
 
 

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.sentences import split_many
+from rag.language.sentences import split_many
 
 VALIDATION_FOLD = 3  # (article // 2) % FOLDS == VALIDATION_FOLD -> validation
 FOLDS = 4

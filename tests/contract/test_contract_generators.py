@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from rag.errors import GenerationCancelled, GenerationTimeout
 from rag.generators.base import Cancellation, Generation, Generator
 from rag.generators.registry import GENERATORS, generator_name
-from rag.query import AnalyzedQuery
+from rag.language.query import AnalyzedQuery
 from rag.settings import Settings
 from rag.types import Passage
 from rag.wiring import Wiring

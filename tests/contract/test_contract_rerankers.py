@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.glossary import load_glossary
+from rag.language.glossary import load_glossary
 from rag.live import LiveSnapshot
-from rag.query import analyze
+from rag.language.query import analyze
 from rag.rerankers.registry import RERANKERS
 from rag.retrievers import Hit
 from rag.search import Searcher

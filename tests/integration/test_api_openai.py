@@ -85,7 +85,7 @@ def test_chat_completion_accepts_content_parts(client: openai.OpenAI) -> None:
 
 
 def _kiwi_tokens(text: str) -> int:
-    from rag.korean import morpheme_count
+    from rag.language.korean import morpheme_count
 
     return morpheme_count(text)
 

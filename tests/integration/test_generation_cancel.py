@@ -150,8 +150,8 @@ def test_the_generator_interface_stops_between_tokens(gguf: Path, make_settings)
     a stream whose reader stops reading (neither closing nor dropping it) does not keep the
     model past its own end: before, the lock stayed in its suspended frame for good."""
     from rag.generators.llamacpp import LlamaCppGenerator
-    from rag.glossary import load_glossary
-    from rag.query import analyze
+    from rag.language.glossary import load_glossary
+    from rag.language.query import analyze
     from rag.types import Chunk, Passage
 
     settings = make_settings(llm_model=str(gguf), llm_ctx=1024, llm_max_tokens=200, llm_threads=1,

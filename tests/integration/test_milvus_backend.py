@@ -16,11 +16,11 @@ import pytest
 
 from ingest.pipeline import Ingestor
 from rag.errors import IndexUnavailable, NoIndex
-from rag.glossary import load_glossary
+from rag.language.glossary import load_glossary
 from rag.live import LiveSnapshot
 from rag.milvus import engine
 from rag.milvus.source import MilvusSnapshotSource
-from rag.query import analyze
+from rag.language.query import analyze
 from rag.search import Searcher
 from rag.settings import Settings
 from rag.snapshots.store import SnapshotStore

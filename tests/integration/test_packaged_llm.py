@@ -16,7 +16,7 @@ import pytest
 from rag.answer import Answer
 from rag.generators.llamacpp import LlamaCppGenerator
 from rag.generators.registry import generator_name
-from rag.korean import detect_lang
+from rag.language.korean import detect_lang
 from rag.pipeline import AnswerPipeline, StreamEvent
 from rag.settings import Settings
 

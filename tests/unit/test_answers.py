@@ -11,7 +11,7 @@ from rag.citations import verify
 from rag.generators.base import Generation
 from rag.generators.extractive import ExtractiveGenerator
 from rag.generators.llamacpp import LlamaCppGenerator
-from rag.glossary import load_glossary
+from rag.language.glossary import load_glossary
 from rag.live import LiveSnapshot
 from rag.pipeline import AnswerPipeline
 from rag.prompts import system_prompt

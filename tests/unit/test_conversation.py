@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from rag.conversation import FollowUpResolver, Turn
-from rag.references import answer_lists, focus_of, has_own_subject
+from rag.language.phrases import focus_of
+from rag.language.references import answer_lists, has_own_subject
 
 GAN_ANSWER = ("GAN은 Generative Adversarial Nets이라는 논문을 통해 나온 모델로 진짜와 동일해 보이는 이미지를 생성하는 "
               "모델이다. [1] 초기 GAN의 아키텍처는 다음과 같이 Generator(생성자)와 Discriminator(판별자)로 구성되었다. [1]")

@@ -7,7 +7,7 @@ import pytest
 
 from rag.citations import verify
 from rag.embedders.e5 import BuiltE5Embedder
-from rag.glossary import load_glossary
+from rag.language.glossary import load_glossary
 from rag.settings import Settings
 from rag.types import Chunk, Passage
 

@@ -259,7 +259,7 @@ def test_comparison_refuses_other_files_and_item_sets_naming_the_difference() ->
 
 def test_entity_named_matches_whole_latin_words_and_numbers() -> None:
     from rag.evaluation.runner import _mentions, entity_named
-    from rag.glossary import load_glossary
+    from rag.language.glossary import load_glossary
 
     assert _mentions("라마 3 (8b, 70b)", "3") and not _mentions("2023년", "3")
     assert _mentions("400b 이상의 모델", "400") and not _mentions("roberta는", "bert")

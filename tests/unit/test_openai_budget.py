@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from api.openai_budget import shape
 from rag.answer import Answer, Citation, Sentence
-from rag.korean import morpheme_count
+from rag.language.korean import morpheme_count
 
 PREAMBLE = "The notes are in Korean; the answer below is quoted from them."
 S1, S2 = "BERT는 2018년 구글이 공개한 모델이다. [1]", "MLM과 NSP로 사전 학습되었다. [2]"

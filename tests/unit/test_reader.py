@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from rag.glossary import load_glossary
-from rag.intent import intent_of
-from rag.names import SkeletonIndex, compact, fold, mentions, model_names, skeletons
-from rag.numerals import asks_count, asks_date, counted_nouns, has_date, has_quantity
-from rag.query import analyze
+from rag.language.glossary import load_glossary
+from rag.language.intent import intent_of
+from rag.language.names import SkeletonIndex, compact, fold, mentions, model_names, skeletons
+from rag.language.numerals import asks_count, asks_date, counted_nouns, has_date, has_quantity
+from rag.language.query import analyze
 from rag.reader import read
 from rag.reading.candidates import candidates
-from rag.sentences import split
+from rag.language.sentences import split
 from rag.types import Chunk, Passage
 
 # ---- sentence splitting (Kiwi's splitter, line-aware) ----

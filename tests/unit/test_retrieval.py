@@ -1,10 +1,10 @@
 """Korean analysis, fusion, the evidence gate and English questions on the real notes."""
 from __future__ import annotations
 
-from rag.glossary import load_glossary
-from rag.korean import content_tokens
+from rag.language.glossary import load_glossary
+from rag.language.korean import content_tokens
 from rag.live import LiveSnapshot
-from rag.query import analyze
+from rag.language.query import analyze
 from rag.retrievers import Hit, rrf_fuse
 from rag.search import Searcher
 
@@ -89,7 +89,7 @@ def test_offline_query_embedding_matches_the_fitted_vectorisers() -> None:
 
     from rag.embedders.base import normalise
     from rag.embedders.offline import OfflineEmbedder
-    from rag.korean import content_tokens_by_line
+    from rag.language.korean import content_tokens_by_line
     from tests.conftest import NOTES
 
     texts = [line for p in sorted(NOTES.iterdir()) for line in p.read_text(encoding="utf-8").splitlines() if len(line) > 10]

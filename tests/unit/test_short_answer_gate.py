@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from rag.glossary import load_glossary
-from rag.intent import intent_of
-from rag.query import analyze
+from rag.language.glossary import load_glossary
+from rag.language.intent import intent_of
+from rag.language.query import analyze
 from rag.short_answer.attach import asks_one_fact
 
 
-def _intent(question: str):  # noqa: ANN202 - rag.intent.Intent
+def _intent(question: str):  # noqa: ANN202 - rag.language.intent.Intent
     return intent_of(analyze(question, load_glossary()))
 
 

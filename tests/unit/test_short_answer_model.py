@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from rag.sentences import split
+from rag.language.sentences import split
 from rag.short_answer import SpanModel, first_short_answer, short_answer
 from rag.short_answer.features import NOT_FACTOID, AnswerType, answer_type
 from rag.short_answer.korquad import Example, fold

@@ -7,8 +7,8 @@ from typing import Any
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from rag.glossary import Glossary
-from rag.korean import content_tokens, detect_lang, tagged_content_tokens
+from rag.language.glossary import Glossary
+from rag.language.korean import content_tokens, detect_lang, tagged_content_tokens
 
 # Words of a question's frame ("explain", "what is ...") rather than its topic.
 QUESTION_WORDS = frozenset({
@@ -64,7 +64,7 @@ class AnalyzedQuery:
     weights: dict[str, float] = field(default_factory=dict)  # concept surface -> IDF, set by the gate
     unchecked: set[str] = field(default_factory=set)  # English concepts the notes cannot confirm or deny
     absent: set[str] = field(default_factory=set)  # concepts the whole corpus never states
-    intent: Any = None  # rag.intent.Intent, computed on first read
+    intent: Any = None  # rag.language.intent.Intent, computed on first read
     readings: dict[Any, Any] = field(default_factory=dict)  # rag.reader.Reading by passages read
     vector: Any = None  # the query embedding (numpy float32 (dim,)), set by the dense retriever
     semantic: bool = False  # embedded by the reader's own embedder: its similarities are features (rag.reading)

@@ -111,7 +111,7 @@ def tagged_content_tokens(text: str) -> tuple[tuple[str, str, str], ...]:
 
 def remember(text: str, tokens: list[str]) -> None:
     """Put ``text``'s content morphemes, found by another pass of Kiwi over the same text (the
-    sentence split of ``rag.sentences``, which the ingest runs first), in the LRU that
+    sentence split of ``rag.language.sentences``, which the ingest runs first), in the LRU that
     :func:`content_tokens_batch` reads: the offline embedder's fit then analyses no line twice."""
     with _cache_lock:
         _cache[text] = tokens

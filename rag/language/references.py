@@ -1,11 +1,12 @@
-"""What a follow-up question refers to, read from Kiwi's part-of-speech tags (``rag.korean``).
+"""What a follow-up question refers to, read from Kiwi's part-of-speech tags (``rag.language.korean``).
 
 Three kinds of reference, each a closed grammatical class rather than a list of phrases:
 ordinals (두 번째, the second, 마지막) point into a list the previous answer gave; demonstrative
 pronouns and determiners (NP / MM: 그것, 그건, 그 모델; it, its, they, this) stand for the
 previous focus; a question with no subject of its own (no name, acronym or number, at most one
 common noun) is about the previous focus. Also the Korean particles that must follow a noun put
-in a pronoun's place (은/는, 이/가, 을/를, 과/와).
+in a pronoun's place (은/는, 이/가, 을/를, 과/와). Noun phrases and a question's focus are
+``rag.language.phrases``'s, the same the reader's intent reads.
 """
 from __future__ import annotations
 
@@ -13,17 +14,17 @@ import re
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from rag.korean import detect_lang, morphemes
-from rag.query import QUESTION_WORDS
+from rag.language import phrases as _phrases
+from rag.language.korean import morphemes
+from rag.language.phrases import NOMINAL_TAGS, NounPhrase
+from rag.language.query import QUESTION_WORDS
 
-NOUN_TAGS = frozenset({"NNG", "NNP", "NR", "SL", "SN", "SH", "XSN"})
-NAME_TAGS = frozenset({"NNP", "SL", "SH", "SN"})
 COORDINATORS = frozenset({",", "및", "and", "or", "그리고"})
 _DEMONSTRATIVE = re.compile(r"^(이|그|저|요|고|조|여기|거기|저기)")  # 이것, 그거, 저기; not 뭐, 어디
 DETERMINERS = frozenset({"이", "그", "저", "요", "고", "조"})
 CONTRACTED = {"ᆫ": "는", "ㄴ": "는", "ᆯ": "를", "ㄹ": "를"}  # particles fused into a pronoun's last syllable
-EN_ANAPHORS = {"it": "", "its": "'s", "they": "", "them": "", "their": "'s", "this": "", "these": "", "those": "",
-               "he": "", "she": "", "him": "", "his": "'s", "her": "'s"}
+# each English anaphor (rag.language.phrases) with the possessive its replacement needs
+EN_ANAPHORS = {w: "'s" if w in ("its", "their", "his", "her") else "" for w in _phrases.EN_ANAPHORS}
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]*")
 _KO_ORDINAL = re.compile(r"(?:(?:그|이|저)\s+)?(?:(첫|두|세|네|다섯|여섯|일곱|여덟|아홉|열|\d+)\s*번\s*째|(첫|둘|셋|넷|다섯)\s*째"
                          r"|(마지막))(?:\s*(?:것|거|꺼|항목|번))?")
@@ -42,63 +43,18 @@ def content_words(text: str) -> list[str]:
     """Content words of the question itself (not its anaphors), as surface forms."""
     out = []
     for t in morphemes(text):
-        if t.tag in NOUN_TAGS - {"XSN"} or t.tag in ("VV", "VA"):
+        if t.tag in NOMINAL_TAGS or t.tag in ("VV", "VA"):
             low = t.form.lower()
             if low not in ENGLISH_STOP_WORDS and low not in QUESTION_WORDS and low not in EN_ANAPHORS:
                 out.append(t.form)
     return out
 
 
-def noun_phrases(text: str) -> list[tuple[str, bool, int, int]]:
-    """Noun phrases of ``text``: (surface, is_name, start, end); consecutive nouns (and a
-    parenthesised gloss, "Generator(생성자)") form one phrase."""
-    out: list[tuple[str, bool, int, int]] = []
-    toks = morphemes(text)
-    i = 0
-    while i < len(toks):
-        t = toks[i]
-        if t.tag in NOUN_TAGS and t.tag != "XSN" and t.form.lower() not in ENGLISH_STOP_WORDS \
-                and t.form.lower() not in QUESTION_WORDS and t.form.lower() not in EN_ANAPHORS:
-            start, end, name = t.start, t.start + t.len, t.tag in NAME_TAGS
-            j = i + 1
-            while j < len(toks):
-                u = toks[j]
-                if u.tag in NOUN_TAGS and u.form.lower() not in QUESTION_WORDS | ENGLISH_STOP_WORDS \
-                        and u.start - end <= 1:
-                    name = name or u.tag in NAME_TAGS
-                    end = u.start + u.len
-                elif u.tag == "SSO" and u.start == end:  # a gloss in parentheses
-                    k = j + 1
-                    while k < len(toks) and toks[k].tag != "SSC":
-                        k += 1
-                    if k >= len(toks):
-                        break
-                    end, j = toks[k].start + toks[k].len, k
-                else:
-                    break
-                j += 1
-            surface = text[start:end].rstrip(".,;:!?")  # Kiwi may keep a full stop on a Latin word
-            out.append((surface, name, start, start + len(surface)))
-            i = j
-        else:
-            i += 1
-    return out
-
-
-def focus_of(question: str) -> str | None:
-    """The first named phrase of a question, else its first noun phrase. In English (where Kiwi
-    tags every word SL) a name is a run of capitalised words or acronyms ("BERT", "Super Resolution")."""
-    if detect_lang(question) == "en":
-        names = re.findall(r"(?:\b(?:[A-Z][\w-]*|\w*\d\w*)(?:\s+|$))+", question + " ")
-        names = [n.strip() for n in names if n.strip().lower() not in ENGLISH_STOP_WORDS | QUESTION_WORDS]
-        names = [" ".join(w for w in n.split() if w.lower() not in ENGLISH_STOP_WORDS | QUESTION_WORDS) for n in names]
-        if any(names):
-            return next(n for n in names if n)
-    phrases = [p for p in noun_phrases(question) if not p[0].isdigit()]
-    for surface, name, _, _ in phrases:
-        if name:
-            return surface
-    return phrases[0][0] if phrases else None
+def noun_phrases(text: str) -> list[NounPhrase]:
+    """The noun phrases of ``text`` that can stand for a thing (``rag.language.phrases``), as a
+    name is written: without trailing bound nouns ("GRU 등"), none made only of noun roots."""
+    trimmed = (p.without_bound_tail(text) for p in _phrases.noun_phrases(text) if p.nominal)
+    return [p for p in trimmed if p is not None]
 
 
 def has_own_subject(question: str, lang: str) -> bool:
@@ -110,9 +66,9 @@ def has_own_subject(question: str, lang: str) -> bool:
         common = [w for w, _ in words if w.lower() not in ENGLISH_STOP_WORDS and w.lower() not in QUESTION_WORDS
                   and w.lower() not in EN_ANAPHORS and w not in names]
         return bool(names) or len(common) >= 2
-    if any(name for _, name, _, _ in phrases):
+    if any(p.named for p in phrases):
         return True
-    return sum(len(s.split()) for s, _, _, _ in phrases) >= 2
+    return sum(len(p.surface.split()) for p in phrases) >= 2
 
 
 def answer_lists(answer: str) -> list[list[str]]:
@@ -126,13 +82,13 @@ def answer_lists(answer: str) -> list[list[str]]:
     lists: list[list[str]] = []
     for sentence in sentences:
         phrases, toks = noun_phrases(sentence), morphemes(sentence)
-        run: list[tuple[str, bool, int, int]] = []
+        run: list[NounPhrase] = []
         for p in [*phrases, None]:
-            if p is not None and run and _coordinated(sentence, toks, run[-1][3], p[2]):
+            if p is not None and run and _coordinated(sentence, toks, run[-1].end, p.start):
                 run.append(p)
                 continue
             if len(run) >= 2:
-                lists.append(_trim_first([r[0] for r in run]))
+                lists.append(_trim_first([r.surface for r in run]))
             run = [p] if p is not None else []
     return lists
 
@@ -270,13 +226,13 @@ def anaphor_phrase(question: str, lang: str) -> str | None:
             phrase = (t.start, t.start + t.len)
         elif t.tag == "MM" and t.form in DETERMINERS:
             nxt = toks[i + 1] if i + 1 < len(toks) else None
-            phrase = (t.start, nxt.start + nxt.len if nxt is not None and nxt.tag in NOUN_TAGS else t.start + t.len)
+            phrase = (t.start, nxt.start + nxt.len if nxt is not None and nxt.tag in NOMINAL_TAGS else t.start + t.len)
         if phrase is None:
             continue
         # a name of the question's own, or any noun before the anaphor, is what it points back to
         # ("Llama 2는 ..., 그 과정의 RLHF", "이 스터디에서 AI 모델을"): the question stands alone
-        own = [p for p in noun_phrases(question) if not (phrase[0] <= p[2] < phrase[1])]
-        if any(name for _, name, _, _ in own) or any(p[3] <= phrase[0] for p in own):
+        own = [p for p in noun_phrases(question) if not (phrase[0] <= p.start < phrase[1])]
+        if any(p.named for p in own) or any(p.end <= phrase[0] for p in own):
             return None
         return question[phrase[0] : phrase[1]]
     return None

@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.korean import _lock, kiwi
-from rag.names import compact, model_names, phrase_names, size_numbers
-from rag.numerals import asks_count, asks_date
-from rag.query import AnalyzedQuery, Concept
+from rag.language.korean import morphemes
+from rag.language.names import compact, model_names, phrase_names, size_numbers
+from rag.language.numerals import asks_count, asks_date
+from rag.language.phrases import FRAME_NOUNS, NAME_TAGS, content_phrases, korean_focus, noun_phrases, owned_topic
+from rag.language.query import AnalyzedQuery, Concept
 from rag.reading.kinds import QuestionKind
 
 _REASON = re.compile(r"왜|이유|까닭|목적|필요한가|필요해|\bwhy\b|\breasons?\b|\bpurpose|what for", re.I)
@@ -44,12 +45,6 @@ _WHAT_KIND = re.compile(r"(?:무슨|어떤|어느)\s*\S+\s*(?:이야|야|인가�
 _EN_SPLIT = re.compile(r"\?\s+(?=\S)|,?\s+and (?=(?:what|how|why|when|which|who|where|is|are|does|do)\b)", re.I)
 MIN_PART_WORDS = 3  # a shorter clause ("What GPUs, and how many ...") is not a question of its own
 
-NOUN_TAGS = frozenset({"NNG", "NNP", "SL", "SN", "SH", "XR", "NR", "NNB"})
-NAME_TAGS = frozenset({"NNP", "SL", "SN", "SH"})
-TOPIC_PARTICLES = frozenset({"JX", "JKS"})
-# Nouns that name what is asked, not what it is asked about ("X를 하는 이유는?").
-FRAME_NOUNS = frozenset({"이유", "까닭", "차이", "차이점", "방법", "방식", "뜻", "의미", "정의", "종류", "유형", "가지", "수", "점",
-                         "것", "거", "들", "무엇", "뭐", "곳"})
 # The words that ask for a comparison, as query concepts (Kiwi stems and English words): the
 # frame of a comparison, never an attribute of either side.
 COMPARE_WORDS = frozenset({"차이", "차이점", "비교", "다르", "다른", "달르", "구별", "구분", "differ", "difference",
@@ -103,45 +98,6 @@ def question_kind(text: str, lang: str) -> QuestionKind:
     return QuestionKind.OTHER
 
 
-@dataclass
-class _Group:
-    forms: list[str]
-    start: int
-    end: int
-    particle: str | None  # tag of the particle (or ending) after the group
-    named: bool
-    particle_form: str = ""
-    tags: tuple[str, ...] = ()
-
-
-def _tokens(text: str):  # noqa: ANN202 - kiwipiepy tokens
-    with _lock:  # Kiwi is not documented as thread-safe
-        return kiwi().tokenize(text)
-
-
-def _groups(toks) -> list[_Group]:  # noqa: ANN001
-    """Noun phrases: runs of nouns, names and numbers (with the symbols between them)."""
-    groups: list[_Group] = []
-    current: list = []
-    for t in toks:
-        tag = t.tag.split("-")[0]
-        if tag in NOUN_TAGS or (current and tag in ("XSN", "SO", "SSO", "SSC")):
-            current.append(t)
-            continue
-        if current:
-            groups.append(_group(current, tag, t.form))
-            current = []
-    if current:
-        groups.append(_group(current, None, ""))
-    return groups
-
-
-def _group(tokens: list, particle: str | None, particle_form: str) -> _Group:  # noqa: ANN001
-    tags = tuple(c.tag.split("-")[0] for c in tokens)
-    return _Group([c.form for c in tokens], tokens[0].start, tokens[-1].end, particle,
-                  any(t in NAME_TAGS for t in tags), particle_form, tags)
-
-
 def _split_parts(text: str, lang: str) -> list[str]:
     """Clauses asking separate things: "X는 뭐고, Y는 왜 ...?", "X의 이유랑 Y가 어떻게 ...",
     "What is X and how does Y ...?"."""
@@ -150,7 +106,7 @@ def _split_parts(text: str, lang: str) -> list[str]:
         if any(len(p.split()) < MIN_PART_WORDS for p in pieces):
             return [text]
         return pieces
-    toks = _tokens(text)
+    toks = morphemes(text)
     cuts = []
     for i, t in enumerate(toks):
         head, rest = text[: t.start], text[t.end:]
@@ -199,30 +155,22 @@ def _korean_roles(query: AnalyzedQuery, text: str) -> tuple[list[Concept], list[
     phrase; else the first. In a phrase such as "Whisper API 요금" the names are the focus and
     the common nouns after them (the phrase's head, Korean being head-final) are asked. The
     phrase just before the question word is asked; phrases before the focus are context."""
-    groups = [g for g in _groups(_tokens(text)) if not all(f in FRAME_NOUNS for f in g.forms)]
+    groups = content_phrases(text)
     if not groups:
         return [], [], []
-    topic = next((g for g in groups if g.particle in TOPIC_PARTICLES), None)
+    focus_group = korean_focus(groups, text)
+    owned = owned_topic(groups, text)
     wh = _WH.search(text)
     before = [g for g in groups if wh and g.end <= wh.start()]
-    asked_groups = before[-1:]
-    owner = [g for g in groups if topic is not None and g.end <= topic.start and g.particle_form == "의"]
-    if topic is not None and owner and text[owner[-1].end:topic.start].strip() == "의":
-        focus_group = owner[-1]  # "X의 Y는 ...": Y is an attribute of X
-        asked_groups = [topic]
-    elif topic is not None and topic.named:
-        focus_group = topic
-    else:
-        named = [g for g in groups if g.named]
-        focus_group = named[0] if named else (topic or groups[0])
+    asked_groups = [owned[1]] if owned is not None else before[-1:]  # "X의 Y는 ...": Y is asked of X
 
     def concepts(forms: list[str]) -> list[Concept]:
         return [c for c in (_concept_of(query, f) for f in forms) if c is not None]
 
-    forms, head = focus_group.forms, []
+    forms, head = list(focus_group.forms), []
     if focus_group.named:
         last = max(i for i, tag in enumerate(focus_group.tags) if tag in NAME_TAGS)
-        forms, head = focus_group.forms[: last + 1], focus_group.forms[last + 1:]
+        forms, head = forms[: last + 1], forms[last + 1:]
     focus = concepts(forms)
     context = concepts([f for g in groups if g.end <= focus_group.start and not g.named for f in g.forms])
     asked = [c for c in concepts(head + [f for g in asked_groups for f in g.forms]) if c not in focus]
@@ -269,7 +217,7 @@ def _per_thing(query: AnalyzedQuery) -> Intent | None:
     the question as its attribute. None when the question does not name two things."""
     text = query.text
     if query.lang == "ko":
-        groups = _groups(_tokens(text))
+        groups = noun_phrases(text)
         # "A와 B", "A랑 B", "A하고 B": the conjoined pair; else the first two marked phrases.
         joined = next((i for i, g in enumerate(groups[:-1])
                        if g.particle == "JC" or g.particle_form in ("와", "과", "랑", "이랑", "하고")), None)

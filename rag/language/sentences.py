@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from rag.korean import LOCK_BATCH, _content, _lock, kiwi, remember
+from rag.language.korean import LOCK_BATCH, _content, _lock, kiwi, remember
 
 _LINE = re.compile(r"[^\n]+")
 
@@ -40,7 +40,7 @@ def split_many(texts: Sequence[str]) -> list[list[Sentence]]:
         return out
     texts_ = [line for _, _, line in lines]
     results: list = []
-    for k in range(0, len(texts_), LOCK_BATCH):  # a bounded hold of the one Kiwi (rag.korean)
+    for k in range(0, len(texts_), LOCK_BATCH):  # a bounded hold of the one Kiwi (rag.language.korean)
         with _lock:  # Kiwi is not documented as thread-safe
             results += list(kiwi().split_into_sents(texts_[k : k + LOCK_BATCH], return_tokens=True))
     for (i, off, line), sents in zip(lines, results):
