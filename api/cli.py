@@ -429,7 +429,8 @@ def train_reader(
             wiring = _wiring(settings)
             examples = dataset.build(wiring.searcher, wiring.live.get(), questions + off_topic, seed,
                                      progress=tqdm(questions + off_topic, desc=f"{qa.name} and off-topic questions"),
-                                     variants=(dataset.Variant.OWN, dataset.Variant.WITHOUT_OWN))
+                                     variants=(dataset.Variant.OWN, dataset.Variant.WITHOUT_OWN,
+                                               dataset.Variant.WITHOUT_ANSWER))
             parts.append(dataset.to_arrays(examples))
         arrays = dataset.concat(parts) if len(parts) > 1 else parts[0]
         if qa is not None:

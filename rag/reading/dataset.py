@@ -8,6 +8,10 @@ sentences (the rows of rag.reader.part_rows for the question's parts):
 - ``WITHOUT_OWN``: with its own document left out, the near miss: the same topic's neighbours
   answer nothing (unanswerable).
 - ``OTHER``: against one other document only, chosen by a seeded draw (unanswerable, off topic).
+- ``WITHOUT_ANSWER``: against the whole corpus with the sentences that hold the answer taken out
+  of the candidates: the thing asked about is retrieved and described, but not the asked
+  attribute ("Whisper를 학습시킨 GPU는 몇 장?" against notes on Whisper that never say):
+  unanswerable, the hardest near miss, which leaving out the whole document does not show.
 
 Features are stored quantised to 8 bits per column (``quantise``), since LightGBM bins each
 feature into at most 255 bins anyway; training reads the quantised table, so the committed table
@@ -38,6 +42,7 @@ class Variant(IntEnum):
     OWN = 0
     WITHOUT_OWN = 1
     OTHER = 2
+    WITHOUT_ANSWER = 3
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,8 @@ def ask(searcher: "Searcher", snap: "Snapshot", question: Question, variant: Var
                 query.absent.add(c.surface)
     intent = intent_of(query)
     cands = candidates(passages)
+    if variant == Variant.WITHOUT_ANSWER:
+        cands = [c for c in cands if not _is_answer(question, passages[c.passage - 1].chunk.doc, c.text)]
     sims = sentence_similarities(query.vector if query.semantic else None, passages)
     weights = query.weights
     answerable = variant == Variant.OWN and question.answerable

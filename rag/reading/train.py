@@ -135,7 +135,8 @@ def _metrics(t: dict[str, np.ndarray], logits: np.ndarray, prob: np.ndarray, gro
         out["verdict_auc"] = round(float(roc_auc_score(y, p)), 4)
     out["at_5pct_answerable_refused"] = {"threshold": round(threshold, 4), **{
         name: round(float(np.mean(p[t["variant"][groups] == v] < threshold)), 4)
-        for name, v in (("refused_without_own", 1), ("refused_other_document", 2)) if (t["variant"][groups] == v).any()}}
+        for name, v in (("refused_without_own", 1), ("refused_other_document", 2), ("refused_without_answer", 3))
+        if (t["variant"][groups] == v).any()}}
     return out
 
 
