@@ -421,7 +421,7 @@ def train_reader(
             data = korquad.load(korquad_file)
             pool = korquad.items(data, korquad.Articles.EVEN)
             sample = random.Random(seed).sample(pool, min(OFF_TOPIC, len(pool)))
-            off_topic = [dataset.Question(f"off:{i.id}", i.question, (), "", (), False, OFF_TOPIC_WEIGHT) for i in sample]
+            off_topic = [dataset.Question(f"{dataset.OFF_TOPIC_PREFIX}{i.id}", i.question, (), "", (), False, OFF_TOPIC_WEIGHT) for i in sample]
             items = [i for i in load_testset(qa) if split_of(i.id) == "tune"]
             questions = [dataset.Question(i.id, i.question, tuple(i.keywords), i.source or "",
                                           tuple((d, e) for d, e in ((i.source, i.evidence), (i.source2, i.evidence2)) if d and e),
@@ -470,11 +470,15 @@ def calibrate(
     try:
         items = load_testset(qa_file)
         searcher = _wiring(settings).searcher
-        # the reader learned from this set's tuning split: choose on the held-out split instead
-        trained_on = default_model().spec.get("trained_on_qa")
-        report = run_calibration(items, searcher, max_answerable_refused,
-                                 choose_on="held" if trained_on == qa_file.name else "tune")
+        # the reader learned from this set's tuning split: its items count with the probabilities
+        # cross-fitted in training (what the model says of questions it never saw), with the
+        # held-out split; a model without them: the held-out split alone
         semantic = semantic_embedder(searcher.snapshot().embedder)
+        spec = default_model().spec
+        trained_on = spec.get("trained_on_qa") == qa_file.name
+        crossed = (spec.get("qa_cross_fitted") or {}).get("semantic" if semantic else "lexical") if trained_on else None
+        choose_on = "all" if crossed else "held" if trained_on else "tune"
+        report = run_calibration(items, searcher, max_answerable_refused, choose_on=choose_on, cross_fitted=crossed)
     except TestsetError as exc:
         _fail(str(exc))
         return

@@ -83,6 +83,7 @@ class Examples:
         self.meta.append(meta)
 
 
+OFF_TOPIC_PREFIX = "off:"  # the id prefix of a question asked of notes that do not answer it (another corpus's)
 _SPACE = re.compile(r"\s+")
 MIN_EVIDENCE_CHARS = 8  # a candidate inside an evidence quote must be at least this long (no spaces)
 

@@ -101,7 +101,9 @@ def record_threshold(report: dict, qa_file: Path, semantic: bool, path: Path = M
     key = "threshold" if semantic else "threshold_lexical"
     spec[key] = report["threshold"]
     spec[f"calibration_{key}"] = {"qa_file": Path(qa_file).name, "max_answerable_refused": report["max_answerable_refused"],
-                           "tune": report["tune"], "held": report["held"]}
+                                  "chosen_on": report.get("chosen_on"),
+                                  "cross_fitted_items": report.get("cross_fitted_items", 0),
+                                  **{split: report[split] for split in ("tune", "held", "all") if split in report}}
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(spec, ensure_ascii=False, indent=1), encoding="utf-8")
     tmp.replace(path)

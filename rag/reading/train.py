@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.reading.dataset import dequantise
+from rag.reading.dataset import OFF_TOPIC_PREFIX, dequantise
 from rag.reading.features import SEMANTIC_FEATURES, SENTENCE_FEATURES, VERDICT_FEATURES, verdict_row
 from rag.reading.model import FORMAT
 
@@ -189,7 +189,8 @@ def fit(t: dict[str, np.ndarray], seed: int = 0) -> dict[str, Any]:
                                                        np.where((qfold == 0) & ~original)[0], x)
     # The committed models: every group.
     oof = _oof_logits(t, x, folds, everything, seed)
-    verdict = _fit_verdict(_verdict_rows(t, x, oof), t["answerable"], t["weight"])
+    v_oof = _verdict_rows(t, x, oof)
+    verdict = _fit_verdict(v_oof, t["answerable"], t["weight"])
     own = t["variant"][t["groups"]] == 0
     ranker = _fit_ranker(x[own], t["labels"][own], seed, t["weight"][t["groups"][own]])
     return {
@@ -198,8 +199,35 @@ def fit(t: dict[str, np.ndarray], seed: int = 0) -> dict[str, Any]:
         "ranker_params": {**RANKER_PARAMS, "rounds": ROUNDS}, "verdict_c": VERDICT_C,
         "table": source,
         "validation": validation, "trained": date.today().isoformat(),
-        **({"trained_on_qa": str(qa_file[0])} if len(qa_file) else {}),
+        **({"trained_on_qa": str(qa_file[0]), "qa_cross_fitted": _qa_cross_fitted(t, v_oof, qfold, original)}
+           if len(qa_file) else {}),
     }
+
+
+def _qa_cross_fitted(t: dict[str, np.ndarray], v: np.ndarray, qfold: np.ndarray,
+                     original: np.ndarray) -> dict[str, dict[str, float]]:
+    """Mode ("semantic": read with e5's similarities; "lexical": the masked copies, without them)
+    -> question id -> the probability that the notes answer it, for the QA set's own questions as
+    asked (variant OWN, weighted above KorQuAD's, not the off-topic ones), each from a verdict
+    fitted without its fold on ranker logits from rankers fitted without it: what the committed
+    model would say of a question it never saw. `rag calibrate` chooses the threshold on these
+    and the held-out split together (rag.evaluation.calibrate), not on the held-out quarter alone.
+    A question of several parts gets the mean over its parts, as the gate does."""
+    probability = np.zeros(len(qfold))
+    for f in np.unique(qfold):
+        fit_groups = qfold != f
+        spec = _fit_verdict(v[fit_groups], t["answerable"][fit_groups], t["weight"][fit_groups])
+        probability[qfold == f] = _verdict_probability(spec, v[qfold == f])
+    own_qa = (t["variant"] == 0) & (t["weight"] > 1.0)
+    out: dict[str, dict[str, float]] = {}
+    for mode, groups in (("semantic", own_qa & original), ("lexical", own_qa & ~original)):
+        parts: dict[str, list[float]] = {}
+        for g in np.where(groups)[0]:
+            question = str(t["question"][g])
+            if not question.startswith(OFF_TOPIC_PREFIX):
+                parts.setdefault(question, []).append(float(probability[g]))
+        out[mode] = {q: round(float(np.mean(p)), 4) for q, p in sorted(parts.items())}
+    return out
 
 
 def table_hash(t: dict[str, np.ndarray]) -> str:

@@ -29,3 +29,7 @@ def test_committed_model_is_refitted_from_the_committed_table() -> None:
         assert np.allclose(committed["verdict"][mode]["coef"], refit["verdict"][mode]["coef"], atol=1e-6)
         assert abs(committed["verdict"][mode]["intercept"] - refit["verdict"][mode]["intercept"]) < 1e-6
     assert committed["validation"] == json.loads(json.dumps(refit["validation"]))
+    # the cross-fitted probabilities `rag calibrate` chooses the threshold on
+    for mode, found in refit.get("qa_cross_fitted", {}).items():
+        assert found.keys() == committed["qa_cross_fitted"][mode].keys() and found
+        assert all(abs(found[q] - committed["qa_cross_fitted"][mode][q]) <= 1e-4 for q in found)
