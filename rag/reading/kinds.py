@@ -27,13 +27,16 @@ class KindSpec:
     single: bool  # one sentence answers it (a number, a date, yes or no)
     names_focus: bool  # every quoted sentence must name the thing asked about
     factoid: bool = False  # a short answer (one exact span, rag.short_answer) may answer it
+    # the short answer must state a number (the expected answer type of factoid QA: Li & Roth,
+    # "Learning Question Classifiers", 2002): "몇 장 썼어?" is never answered "트랜스포머"
+    numeric: bool = False
 
 
 SPECS: dict[QuestionKind, KindSpec] = {
     QuestionKind.DEFINITION: KindSpec(single=False, names_focus=True),
     QuestionKind.REASON: KindSpec(single=False, names_focus=False),
     QuestionKind.METHOD: KindSpec(single=False, names_focus=False),
-    QuestionKind.COUNT: KindSpec(single=True, names_focus=False, factoid=True),
+    QuestionKind.COUNT: KindSpec(single=True, names_focus=False, factoid=True, numeric=True),
     QuestionKind.DATE: KindSpec(single=True, names_focus=False, factoid=True),
     QuestionKind.LIST: KindSpec(single=False, names_focus=False),
     QuestionKind.COMPARISON: KindSpec(single=False, names_focus=True),

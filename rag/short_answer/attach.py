@@ -58,12 +58,16 @@ def short_answer_of(question: str, verified: "Verified", model: SpanModel | None
     """The short answer to ``question`` among ``verified``'s quoted sentences, or None.
 
     ``intent``: the reader's ``rag.language.intent.Intent`` of the question; when given, a question that
-    does not ask for one fact (``asks_one_fact``) gets None before any span is scored."""
+    does not ask for one fact (``asks_one_fact``) gets None before any span is scored, and a count
+    question only a span stating a number (``KindSpec.numeric``)."""
+    from rag.reading.kinds import spec
+
     if intent is not None and not asks_one_fact(intent):
         return None
+    numeric = intent is not None and spec(intent.parts[0].kind).numeric  # a count: only a number answers
     quoted = quoted_sentences(verified)
     texts = [verified.cited[n].chunk.text[a:b] for n, a, b in quoted]
-    found = first_short_answer(question, texts, model)
+    found = first_short_answer(question, texts, model, numeric)
     if found is None:
         return None
     i, span = found

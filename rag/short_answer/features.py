@@ -25,6 +25,7 @@ from enum import StrEnum
 import numpy as np
 
 from rag.language.korean import CONTENT_TAGS, STOP_STEMS, morphemes
+from rag.language.numerals import quantity_spans
 from rag.short_answer.candidates import Candidate, Source
 
 
@@ -93,6 +94,12 @@ class SpanType(StrEnum):
 
 _DATE = re.compile(r"\d\s?(?:년|월|일|세기|시|분)|(?:19|20)\d\d|오전|오후")
 _NUMBER = re.compile(r"\d|(?:^|\s)(?:한|두|세|네|다섯|여섯|일곱|여덟|아홉|열|스무|십|백|천|만|첫)(?:\s?[가-힣]{1,2})?$")
+def states_number(text: str) -> bool:
+    """A date, a digit, a Korean numeral word or a quantity (``rag.language.numerals``: "2조 개",
+    "1988년", "세 번", "만오천명"): what a span must state to answer a count question."""
+    return bool(_DATE.search(text) or _NUMBER.search(text) or quantity_spans(text))
+
+
 _WH_FORMS = frozenset({"무엇", "뭐", "누구", "어디", "언제", "몇", "어느", "어떤", "무슨", "얼마", "무얼", "뭘", "왜", "어떻게"})
 NOUN_TAGS = frozenset({"NNG", "NNP", "SL", "SH", "XR"})
 PARTICLES = ("가", "를", "는", "의", "에", "에서", "로", "와", "이다", "도", "라고", "end", "other")

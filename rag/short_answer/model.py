@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.short_answer.candidates import Candidate, candidates
-from rag.short_answer.features import FEATURE_NAMES, NOT_FACTOID, QuestionInfo, featurize
+from rag.short_answer.features import FEATURE_NAMES, NOT_FACTOID, QuestionInfo, featurize, states_number
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "data" / "short_answer.json"
 
@@ -103,23 +103,26 @@ class SpanModel:
             return np.zeros(0)
         return 1.0 / (1.0 + np.exp(-tree_scores(self.trees, self.baseline, features)))
 
-    def rank(self, question: str, sentence: str) -> list[tuple[Candidate, float]]:
+    def rank(self, question: str, sentence: str, numeric: bool = False) -> list[tuple[Candidate, float]]:
         """Every candidate span of ``sentence`` with its probability, best first; empty for a
-        question that is not factoid (``features.NOT_FACTOID``) or a sentence without any."""
+        question that is not factoid (``features.NOT_FACTOID``) or a sentence without any. A span
+        the question repeats is none; with ``numeric`` (a count question: the expected answer
+        type, rag.reading.kinds.KindSpec.numeric) only spans stating a number are kept."""
         q = QuestionInfo.of(question)
         cands = candidates(sentence)
         if q.kind in NOT_FACTOID or not cands:
             return []
         probs = self.probabilities(featurize(q, sentence, cands))
         asked = _compact(question)
-        order = sorted((i for i, c in enumerate(cands) if _compact(sentence[c.start:c.end]) not in asked),
+        order = sorted((i for i, c in enumerate(cands) if _compact(sentence[c.start:c.end]) not in asked
+                        and (not numeric or states_number(sentence[c.start:c.end]))),
                        key=lambda i: (-probs[i], cands[i].start, cands[i].end))
         return [(cands[i], float(probs[i])) for i in order]
 
-    def short_answer(self, question: str, sentence: str) -> Span | None:
+    def short_answer(self, question: str, sentence: str, numeric: bool = False) -> Span | None:
         """The best span of ``sentence`` answering ``question``, or None when the question is not
-        factoid or the best probability is under the model's threshold."""
-        ranked = self.rank(question, sentence)
+        factoid or the best probability is under the model's threshold (``numeric``: see ``rank``)."""
+        ranked = self.rank(question, sentence, numeric)
         if not ranked or ranked[0][1] < self.threshold:
             return None
         c, p = ranked[0]
@@ -131,14 +134,14 @@ def _compact(text: str) -> str:
     return "".join(text.lower().split())
 
 
-def first_short_answer(question: str, sentences: list[str],
-                       model: SpanModel | None = None) -> tuple[int, Span] | None:
+def first_short_answer(question: str, sentences: list[str], model: SpanModel | None = None,
+                       numeric: bool = False) -> tuple[int, Span] | None:
     """(index, span) of the first of ``sentences`` (the reader's order, best first) with a short
     answer to ``question``, or None. The first, not the most probable: the reader has already
     ranked the sentences, and its order is what the answer quotes."""
     model = model or default_model()
     for i, sentence in enumerate(sentences):
-        span = model.short_answer(question, sentence)
+        span = model.short_answer(question, sentence, numeric)
         if span is not None:
             return i, span
     return None

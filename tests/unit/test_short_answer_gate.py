@@ -38,3 +38,19 @@ def test_explanations_comparisons_and_several_answers_get_none(question: str) ->
 
 def test_no_intent_no_short_answer() -> None:
     assert not asks_one_fact(None)
+
+
+def test_a_count_question_is_answered_only_by_a_number() -> None:
+    from rag.reading.kinds import spec
+    from rag.short_answer.model import first_short_answer
+
+    question = "ResNet을 학습시키는 데 GPU를 몇 장 썼어?"
+    [part] = _intent(question).parts
+    assert spec(part.kind).numeric
+    no_number = "ResNet은 잔차 연결을 이용하여 구현되었으며, 이미지넷 같은 데이터로 학습된 합성곱 신경망이다."
+    with_number = "ResNet은 GPU 8장으로 학습되었다."
+    assert first_short_answer(question, [no_number], numeric=True) is None
+    found = first_short_answer(question, [no_number, with_number], numeric=True)
+    assert found is not None and found[0] == 1 and any(c.isdigit() for c in found[1].text)
+    # a question of another kind keeps every span type
+    assert not spec(_intent("드롭아웃을 처음 제안한 사람은 누구야?").parts[0].kind).numeric
