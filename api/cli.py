@@ -434,7 +434,7 @@ def train_reader(
             parts.append(dataset.to_arrays(examples))
         arrays = dataset.concat(parts) if len(parts) > 1 else parts[0]
         if qa is not None:
-            arrays["qa_file"] = np.array([qa.name])  # `rag calibrate` then chooses on its held-out split
+            arrays["qa_file"] = np.array([qa.name])  # `rag calibrate` then counts its tuning split cross-fitted
         train.save_table(table, arrays)
         spec = train.fit(train.load_table(table), seed)
         train.write_model(spec, out)
@@ -461,7 +461,7 @@ def calibrate(
     record: Annotated[bool, typer.Option("--record", help="Record the chosen threshold with the reader model "
                                          "(rag/data/reader_model.json), the default when RAG_REFUSAL_THRESHOLD is unset")] = False,
 ) -> None:
-    """Choose the refusal threshold on a QA set (tuning split; held-out split reported)."""
+    """Choose the refusal threshold on a QA set (tuning split, or cross-fitted tuning + held-out split when the reader learned from it)."""
     from rag.evaluation.calibrate import calibrate as run_calibration
     from rag.evaluation.testset import TestsetError, load_testset
     from rag.reading.model import default_model, semantic_embedder
@@ -492,12 +492,14 @@ def calibrate(
             record_threshold(report, qa_file, semantic)
         _print_json(report)
         return
-    typer.echo("threshold  tune: unans-refused ans-refused   held: unans-refused ans-refused")
+    typer.echo(f"chosen on: {report['chosen_on']} ({report['cross_fitted_items']} tuning items cross-fitted)")
+    typer.echo("threshold  tune: unans-refused ans-refused   held: unans-refused ans-refused    all: unans-refused ans-refused")
     for row in report["sweep"]:
-        t, h = row["tune"], row["held"]
+        t, h, a = row["tune"], row["held"], row["all"]
         mark = "  <-" if row["threshold"] == report["threshold"] else ""
         typer.echo(f"{row['threshold']:>9.3f}  {t['unanswerable_refused']!s:>19} {t['answerable_refused']!s:>11}"
-                   f"   {h['unanswerable_refused']!s:>19} {h['answerable_refused']!s:>11}{mark}")
+                   f"   {h['unanswerable_refused']!s:>19} {h['answerable_refused']!s:>11}"
+                   f"   {a['unanswerable_refused']!s:>19} {a['answerable_refused']!s:>11}{mark}")
     if record:
         from rag.reading.model import record_threshold
 
