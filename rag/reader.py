@@ -132,6 +132,20 @@ def _latin(text: str) -> bool:
     return bool(letters) and sum(ch.isascii() for ch in letters) > len(letters) / 2
 
 
+def n_concepts(part: Part) -> int:
+    """The part's concepts: focus, attribute and context."""
+    return len(part.focus) + len(part.attribute) + len(part.context)
+
+
+def absent_share(part: Part, weights: dict[str, float], absent: frozenset[str] | set[str]) -> float:
+    """In [0, 1]: the share of the part's concept weight that the corpus asked never states
+    (a verdict feature; training computes it here too, so both read it alike)."""
+    concepts = part.focus + part.attribute + part.context
+    total = sum(weights.get(c.surface, 0.0) for c in concepts)
+    missing = sum(weights.get(c.surface, 0.0) for c in concepts if c.surface in absent)
+    return missing / total if total > 0 else 0.0
+
+
 def read_part(part: Part, cands: list[Candidate], weights: dict[str, float], passages: Sequence[Passage],
               sims: list[np.ndarray], query: AnalyzedQuery, model: ReaderModel | None = None) -> PartReading:
     """Rank the part's candidates with the learned ranker; quote the best, its list items, and
@@ -141,11 +155,7 @@ def read_part(part: Part, cands: list[Candidate], weights: dict[str, float], pas
     unchecked, absent = frozenset(query.unchecked), frozenset(query.absent)
     choices, matrix, retrieved = part_rows(part, cands, weights, passages, sims, unchecked, absent)
     logits = model.sentence_logits(matrix)
-    total = sum(weights.get(c.surface, 0.0) for c in part.focus + part.attribute + part.context)
-    missing = sum(weights.get(c.surface, 0.0) for c in part.focus + part.attribute + part.context
-                  if c.surface in absent)
-    concepts = len(part.focus) + len(part.attribute) + len(part.context)
-    verdict = verdict_row(logits, matrix, missing / total if total > 0 else 0.0, concepts, query.lang, retrieved)
+    verdict = verdict_row(logits, matrix, absent_share(part, weights, absent), n_concepts(part), query.lang, retrieved)
     evidence = model.answerable(verdict)
     if not choices:
         return PartReading(part, evidence, [], verdict)

@@ -32,7 +32,6 @@ EN_ANAPHORS = frozenset({"it", "its", "they", "them", "their", "this", "these", 
 FRAME_NOUNS = frozenset({"이유", "까닭", "차이", "차이점", "방법", "방식", "뜻", "의미", "정의", "종류", "유형", "가지", "수", "점",
                          "것", "거", "들", "무엇", "뭐", "곳"})
 _FRAME_WORDS = QUESTION_WORDS | ENGLISH_STOP_WORDS | EN_ANAPHORS
-_WH_KO = re.compile(r"뭐|무엇|무슨|어떤|어떻|어떠|어느|왜|언제|어디|누가|누구|몇|얼마|how|what|why|when|which|who|where", re.I)
 
 
 @dataclass(frozen=True)
@@ -150,7 +149,7 @@ def focus_of(question: str) -> str | None:
     if detect_lang(question) == "en":
         runs = re.findall(r"(?:\b(?:[A-Z][\w-]*|\w*\d\w*)(?:\s+|$))+", question + " ")
         for run in runs:
-            words = [w for w in run.split() if w.lower() not in _FRAME_WORDS and not _WH_KO.fullmatch(w)]
+            words = [w for w in run.split() if w.lower() not in _FRAME_WORDS]  # what/how/...: stop words
             if words:
                 return " ".join(words)
         phrases = [p for p in noun_phrases(question) if p.nominal and not p.surface.isdigit()]

@@ -29,7 +29,7 @@ import numpy as np
 
 from rag.gate import concept_weights
 from rag.language.intent import intent_of
-from rag.reader import part_rows
+from rag.reader import absent_share, n_concepts, part_rows
 from rag.reading.candidates import candidates
 from rag.reading.features import SENTENCE_FEATURES, sentence_similarities
 
@@ -125,13 +125,10 @@ def ask(searcher: "Searcher", snap: "Snapshot", question: Question, variant: Var
                 labels[i] = _is_answer(question, passages[c.candidate.passage - 1].chunk.doc, text)
             if not labels.any():
                 continue  # the answer was not retrieved: no label to learn from
-        concepts = part.focus + part.attribute + part.context
-        total = sum(weights.get(c.surface, 0.0) for c in concepts)
-        missing = sum(weights.get(c.surface, 0.0) for c in concepts if c.surface in query.absent)
         out.add(matrix, labels, {"id": question.id, "variant": int(variant), "part": n, "weight": question.weight,
                                  "answerable": int(answerable), "lang": query.lang,
-                                 "absent_share": missing / total if total > 0 else 0.0, "concepts": len(concepts),
-                                 "retrieved": retrieved})
+                                 "absent_share": absent_share(part, weights, query.absent),
+                                 "concepts": n_concepts(part), "retrieved": retrieved})
 
 
 _TOKEN_DOCS: dict[str, dict[str, frozenset[str]]] = {}

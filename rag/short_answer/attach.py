@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from rag.reading.kinds import spec
 from rag.short_answer.model import SpanModel, first_short_answer
 
 if TYPE_CHECKING:
@@ -47,8 +48,6 @@ def asks_one_fact(intent: Any) -> bool:
     a question word, which the span model's answer type then decides), not asking for each of
     several things. Comparisons, definitions, methods, reasons, lists, yes/no questions
     and questions in several parts ("어떤 두 네트워크로 구성되고 각각 무슨 일을 해?") get none."""
-    from rag.reading.kinds import spec
-
     return (intent is not None and len(intent.parts) == 1 and spec(intent.parts[0].kind).factoid
             and not _SEVERAL.search(intent.parts[0].text))
 
@@ -60,8 +59,6 @@ def short_answer_of(question: str, verified: "Verified", model: SpanModel | None
     ``intent``: the reader's ``rag.language.intent.Intent`` of the question; when given, a question that
     does not ask for one fact (``asks_one_fact``) gets None before any span is scored, and a count
     question only a span stating a number (``KindSpec.numeric``)."""
-    from rag.reading.kinds import spec
-
     if intent is not None and not asks_one_fact(intent):
         return None
     numeric = intent is not None and spec(intent.parts[0].kind).numeric  # a count: only a number answers
